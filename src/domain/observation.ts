@@ -1,0 +1,63 @@
+import type { IndicatorKey, Source } from './vocabulary.js'
+
+/**
+ * One fact about a service from one source at one time (SPEC §2). Observations are append-only:
+ * an edit is a new observation that supersedes the old one, and repositories hand the domain only the
+ * live (not superseded) ones.
+ *
+ * `value` and `detail` per indicator (all words normalised with `normaliseWord`):
+ * - quality_assessment: value = AssessmentOutcome; observedOn = assessment date;
+ *   detail { assessor?, domains?: (AssessmentOutcome | null)[5], status?: 'draft' | 'challenge' | 'published' }.
+ *   Only published (or status-less) assessments count.
+ * - cqc_rating: value = CqcRating (overall); observedOn = report/publication date (registration date when not rated);
+ *   detail { keyQuestions?: Partial<Record<CqcKeyQuestion, CqcRating>>, registrationStatus?: 'registered' | 'deregistered' }.
+ * - food_hygiene: value = '0'..'5' | 'exempt' | 'awaiting_inspection' | 'awaiting_publication' | FHIS words;
+ *   observedOn = rating date (date seen when never rated); detail { fhrsId?, businessName? }.
+ * - safeguarding: value = 'decision' (one decision to proceed to enquiry; observedOn = decision date; detail.outcome?)
+ *   or 'count' (observedOn = period end; detail { periodStart, periodEnd, decisions }).
+ * - embargo: value = 'embargo'; observedOn = start; endDate = lifted (null: active).
+ * - default_notice: value = 'default_notice'; observedOn = issued; endDate = resolved (null: open); detail.outcome?.
+ * - unexpected_deaths: value = 'death'; observedOn = date of death.
+ * - contract_concerns: value = 'substantiated' | 'not_substantiated' | 'open'; observedOn = raised.
+ * - insolvency: value = CompanyStatus; observedOn = date the status was first seen; detail { companyNumber, statusDetail? }.
+ * - manager_vacancy: value = 'vacant' | 'in_post'; observedOn = vacant since (or date seen in post);
+ *   endDate = filled (null: still vacant, for 'vacant'); detail { managerName? }.
+ */
+export interface Observation {
+  id: number
+  indicator: IndicatorKey
+  source: Source
+  /** ISO date (YYYY-MM-DD) of the fact itself, not of when we learnt it. */
+  observedOn: string
+  endDate: string | null
+  value: string
+  detail: Record<string, unknown>
+  /** Council reference or the source's own record id, e.g. a CQC report link id. */
+  reference: string | null
+  /** Free-text case notes: compliance and admin only. */
+  notes: string | null
+  enteredBy: string | null
+  /** ISO timestamp when this row was written. */
+  recordedAt: string
+}
+
+/** What a connector, import or form hands the data layer to append. */
+export interface NewObservation {
+  serviceId: number
+  indicator: IndicatorKey
+  source: Source
+  observedOn: string
+  endDate?: string | null
+  value: string
+  detail?: Record<string, unknown>
+  reference?: string | null
+  notes?: string | null
+  enteredBy?: string | null
+  /**
+   * Deduplication key within (service, indicator): the same key is never stored twice, so re-reading a
+   * source adds nothing (e.g. `cqc:1-123:2024-05-01`, `council:SG-2291`).
+   */
+  naturalKey: string
+  /** When set, the new observation replaces this one (an edit); the old row is kept as history. */
+  supersedes?: number | null
+}
