@@ -76,7 +76,9 @@ CREATE TABLE refresh_runs (
   rule_set_version INTEGER,
   services_computed INTEGER NOT NULL DEFAULT 0,
   services_changed INTEGER NOT NULL DEFAULT 0,
-  error TEXT
+  error TEXT,
+  pid INTEGER,
+  heartbeat_at TEXT
 );
 CREATE INDEX refresh_runs_status ON refresh_runs (status, id);
 

@@ -60,4 +60,10 @@ export interface NewObservation {
   naturalKey: string
   /** When set, the new observation replaces this one (an edit); the old row is kept as history. */
   supersedes?: number | null
+  /**
+   * 'natural_key' (default): skip when the key is already stored. 'latest_value': for state-like sources with no date
+   * of their own (a company's status), skip when the latest observation from the same source has the same value, so a
+   * status that changes back (active, administration, active) is still recorded each time it changes.
+   */
+  dedupe?: 'natural_key' | 'latest_value'
 }

@@ -1,0 +1,522 @@
+import { createHash } from 'node:crypto'
+import type { Db } from './database.js'
+import type { RiskResult } from '../domain/riskResult.js'
+import type { Rag } from '../domain/vocabulary.js'
+
+export type RunKind = 'full' | 'entry' | 'seed'
+export type RunStatus = 'running' | 'completed' | 'failed' | 'abandoned'
+
+export interface RefreshRun {
+  id: number
+  kind: RunKind
+  trigger: string | null
+  startedAt: string
+  finishedAt: string | null
+  publishedAt: string | null
+  status: RunStatus
+  ruleSetVersion: number | null
+  servicesComputed: number
+  servicesChanged: number
+  error: string | null
+}
+
+export type SourceRunStatus = 'running' | 'succeeded' | 'failed' | 'not_configured' | 'skipped'
+
+export interface SourceReject {
+  record: string
+  field?: string
+  reason: string
+}
+
+export interface SourceRun {
+  runId: number
+  source: string
+  status: SourceRunStatus
+  startedAt: string
+  finishedAt: string | null
+  read: number
+  matched: number
+  changed: number
+  unchanged: number
+  rejected: number
+  error: string | null
+  rejects: SourceReject[]
+}
+
+export interface SourceFreshness {
+  source: string
+  lastAttemptAt: string | null
+  lastAttemptStatus: SourceRunStatus | null
+  lastSuccessAt: string | null
+  lastError: string | null
+}
+
+export interface ComputedSnapshot {
+  serviceId: number
+  result: RiskResult
+}
+
+export interface PublishOutcome {
+  changed: number
+  ragChanges: number
+  changedServiceIds: number[]
+}
+
+/** Runs inside the publishing transaction with the services whose judgement changed. */
+export type PublishHook = (changedServiceIds: number[]) => void
+
+export interface CurrentSnapshot {
+  serviceId: number
+  snapshotId: number
+  runId: number
+  changedAt: string
+  result: RiskResult
+}
+
+export interface RagChange {
+  id: number
+  runId: number
+  serviceId: number
+  fromRag: Rag | null
+  toRag: Rag
+  at: string
+  reasons: string[]
+}
+
+export interface HistoryPoint {
+  at: string
+  asOf: string
+  rag: Rag
+  computedRag: Rag
+  score: number
+  runId: number
+}
+
+interface RunRow {
+  id: number
+  kind: RunKind
+  trigger: string | null
+  started_at: string
+  finished_at: string | null
+  published_at: string | null
+  status: RunStatus
+  rule_set_version: number | null
+  services_computed: number
+  services_changed: number
+  error: string | null
+}
+
+function toRun(row: RunRow): RefreshRun {
+  return {
+    id: row.id,
+    kind: row.kind,
+    trigger: row.trigger,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    publishedAt: row.published_at,
+    status: row.status,
+    ruleSetVersion: row.rule_set_version,
+    servicesComputed: row.services_computed,
+    servicesChanged: row.services_changed,
+    error: row.error,
+  }
+}
+
+/** What makes two judgements the same, whatever day they were made. */
+export function fingerprint(result: RiskResult): string {
+  const { asOf: _asOf, ...rest } = result
+  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url')
+}
+
+/** A heartbeat older than this means the process running the refresh died. */
+const STALE_HEARTBEAT_MS = 10 * 60 * 1000
+
+export class AnotherRunInProgressError extends Error {}
+
+/**
+ * Refresh runs, their per-source outcomes, and the risk snapshots they produce. Snapshots are staged under their run
+ * and become visible only when the run is published, by moving each service's pointer in one transaction.
+ */
+export class RunRepository {
+  private readonly statements
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      insertRun: db.prepare(
+        `INSERT INTO refresh_runs (kind, trigger, started_at, status, rule_set_version, pid, heartbeat_at)
+         VALUES (@kind, @trigger, @now, 'running', @ruleSetVersion, @pid, @now)`,
+      ),
+      activeFullRuns: db.prepare<[], { id: number; heartbeat_at: string | null }>(
+        `SELECT id, heartbeat_at FROM refresh_runs WHERE kind = 'full' AND status = 'running'`,
+      ),
+      abandonRun: db.prepare(
+        `UPDATE refresh_runs SET status = 'abandoned', finished_at = @now,
+           error = COALESCE(error, 'The process running it stopped before it finished') WHERE id = @id`,
+      ),
+      dropUnpublishedSnapshots: db.prepare(
+        `DELETE FROM snapshots WHERE run_id IN (
+           SELECT id FROM refresh_runs WHERE status IN ('abandoned', 'failed') AND published_at IS NULL)`,
+      ),
+      heartbeat: db.prepare(`UPDATE refresh_runs SET heartbeat_at = @now WHERE id = @id`),
+      finishRun: db.prepare(
+        `UPDATE refresh_runs SET status = @status, finished_at = @now, error = @error WHERE id = @id`,
+      ),
+      publishRun: db.prepare(
+        `UPDATE refresh_runs SET status = 'completed', finished_at = @now, published_at = @now,
+           services_computed = @computed, services_changed = @changed WHERE id = @id`,
+      ),
+      runById: db.prepare<[number], RunRow>('SELECT * FROM refresh_runs WHERE id = ?'),
+      listRuns: db.prepare<[string, string, number, number], RunRow>(
+        `SELECT * FROM refresh_runs WHERE (? = '' OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?`,
+      ),
+      lastPublished: db.prepare<[string, string], RunRow>(
+        `SELECT * FROM refresh_runs WHERE published_at IS NOT NULL AND (? = '' OR kind = ?) ORDER BY id DESC LIMIT 1`,
+      ),
+      upsertSourceRun: db.prepare(
+        `INSERT INTO source_runs (run_id, source, status, started_at, finished_at, read_count, matched_count,
+           changed_count, unchanged_count, rejected_count, error, rejects)
+         VALUES (@runId, @source, @status, @startedAt, @finishedAt, @read, @matched, @changed, @unchanged, @rejected,
+           @error, @rejects)
+         ON CONFLICT (run_id, source) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+           read_count = excluded.read_count, matched_count = excluded.matched_count,
+           changed_count = excluded.changed_count, unchanged_count = excluded.unchanged_count,
+           rejected_count = excluded.rejected_count, error = excluded.error, rejects = excluded.rejects`,
+      ),
+      sourceRunsForRun: db.prepare<[number], SourceRunRow>(
+        'SELECT * FROM source_runs WHERE run_id = ? ORDER BY started_at, source',
+      ),
+      freshness: db.prepare<[], FreshnessRow>(
+        `SELECT source,
+           MAX(started_at) AS last_attempt_at,
+           (SELECT s2.status FROM source_runs s2 WHERE s2.source = s.source ORDER BY s2.started_at DESC LIMIT 1)
+             AS last_attempt_status,
+           (SELECT s3.error FROM source_runs s3 WHERE s3.source = s.source ORDER BY s3.started_at DESC LIMIT 1)
+             AS last_error,
+           MAX(CASE WHEN status = 'succeeded' THEN finished_at END) AS last_success_at
+         FROM source_runs s GROUP BY source ORDER BY source`,
+      ),
+      currentFingerprint: db.prepare<[number], { fingerprint: string }>(
+        `SELECT sn.fingerprint FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id
+         WHERE c.service_id = ?`,
+      ),
+      insertSnapshot: db.prepare(
+        `INSERT INTO snapshots (run_id, service_id, as_of, computed_at, rag, computed_rag, score, result, fingerprint,
+           rule_set_version)
+         VALUES (@runId, @serviceId, @asOf, @computedAt, @rag, @computedRag, @score, @result, @fingerprint,
+           @ruleSetVersion)
+         ON CONFLICT (run_id, service_id) DO UPDATE SET as_of = excluded.as_of, computed_at = excluded.computed_at,
+           rag = excluded.rag, computed_rag = excluded.computed_rag, score = excluded.score, result = excluded.result,
+           fingerprint = excluded.fingerprint, rule_set_version = excluded.rule_set_version`,
+      ),
+      stagedForRun: db.prepare<[number], { id: number; service_id: number; rag: Rag; score: number; computed_at: string; result: string }>(
+        'SELECT id, service_id, rag, score, computed_at, result FROM snapshots WHERE run_id = ? ORDER BY service_id',
+      ),
+      currentPointer: db.prepare<[number], { snapshot_id: number; rag: Rag; computed_at: string }>(
+        `SELECT c.snapshot_id, c.rag, sn.computed_at FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id
+         WHERE c.service_id = ?`,
+      ),
+      upsertPointer: db.prepare(
+        `INSERT INTO current_snapshots (service_id, snapshot_id, previous_snapshot_id, run_id, changed_at, rag, score)
+         VALUES (@serviceId, @snapshotId, @previousSnapshotId, @runId, @now, @rag, @score)
+         ON CONFLICT (service_id) DO UPDATE SET snapshot_id = excluded.snapshot_id,
+           previous_snapshot_id = excluded.previous_snapshot_id, run_id = excluded.run_id,
+           changed_at = excluded.changed_at, rag = excluded.rag, score = excluded.score`,
+      ),
+      insertRagChange: db.prepare(
+        `INSERT INTO rag_changes (run_id, service_id, from_rag, to_rag, at, reasons)
+         VALUES (@runId, @serviceId, @fromRag, @toRag, @now, @reasons)`,
+      ),
+      current: db.prepare<[number], CurrentRow>(
+        `SELECT c.service_id, c.snapshot_id, c.run_id, c.changed_at, sn.result
+         FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id WHERE c.service_id = ?`,
+      ),
+      history: db.prepare<[number], HistoryRow>(
+        `SELECT sn.computed_at, sn.as_of, sn.rag, sn.computed_rag, sn.score, sn.run_id
+         FROM snapshots sn JOIN refresh_runs r ON r.id = sn.run_id
+         WHERE sn.service_id = ? AND r.published_at IS NOT NULL ORDER BY sn.as_of, sn.id`,
+      ),
+      changesSince: db.prepare<[number, number], RagChangeRow>(
+        `SELECT * FROM rag_changes WHERE run_id >= ? ORDER BY id DESC LIMIT ?`,
+      ),
+      ragCounts: db.prepare<[], { rag: Rag; n: number }>(
+        'SELECT rag, COUNT(*) AS n FROM current_snapshots GROUP BY rag',
+      ),
+    }
+  }
+
+  /**
+   * Starts a run. A full run refuses to start while another full run is alive (heartbeat fresh), and marks dead ones
+   * abandoned, dropping their unpublished snapshots: nothing a reader sees changes.
+   */
+  async startRun(kind: RunKind, options: { trigger?: string; ruleSetVersion?: number | null } = {}): Promise<number> {
+    const now = new Date()
+    const start = this.db.transaction(() => {
+      if (kind === 'full') {
+        for (const active of this.statements.activeFullRuns.all()) {
+          const beat = active.heartbeat_at ? Date.parse(active.heartbeat_at) : 0
+          if (now.getTime() - beat < STALE_HEARTBEAT_MS) {
+            throw new AnotherRunInProgressError(`Refresh run ${active.id} is still running`)
+          }
+          this.statements.abandonRun.run({ id: active.id, now: now.toISOString() })
+        }
+        this.statements.dropUnpublishedSnapshots.run()
+      }
+      const info = this.statements.insertRun.run({
+        kind,
+        trigger: options.trigger ?? null,
+        ruleSetVersion: options.ruleSetVersion ?? null,
+        pid: process.pid,
+        now: now.toISOString(),
+      })
+      return Number(info.lastInsertRowid)
+    })
+    return start.immediate()
+  }
+
+  async heartbeat(runId: number): Promise<void> {
+    this.statements.heartbeat.run({ id: runId, now: new Date().toISOString() })
+  }
+
+  async failRun(runId: number, error: string): Promise<void> {
+    this.statements.finishRun.run({ id: runId, status: 'failed', error, now: new Date().toISOString() })
+  }
+
+  async getRun(runId: number): Promise<RefreshRun | null> {
+    const row = this.statements.runById.get(runId)
+    return row ? toRun(row) : null
+  }
+
+  async listRuns(options: { kind?: RunKind; limit?: number; offset?: number } = {}): Promise<RefreshRun[]> {
+    const kind = options.kind ?? ''
+    return this.statements.listRuns.all(kind, kind, options.limit ?? 50, options.offset ?? 0).map(toRun)
+  }
+
+  async lastPublishedRun(kind?: RunKind): Promise<RefreshRun | null> {
+    const row = this.statements.lastPublished.get(kind ?? '', kind ?? '')
+    return row ? toRun(row) : null
+  }
+
+  async recordSourceRun(run: SourceRun): Promise<void> {
+    this.statements.upsertSourceRun.run({
+      ...run,
+      rejects: JSON.stringify(run.rejects.slice(0, 1000)),
+    })
+  }
+
+  async listSourceRuns(runId: number): Promise<SourceRun[]> {
+    return this.statements.sourceRunsForRun.all(runId).map(toSourceRun)
+  }
+
+  async sourceFreshness(): Promise<SourceFreshness[]> {
+    return this.statements.freshness.all().map((row) => ({
+      source: row.source,
+      lastAttemptAt: row.last_attempt_at,
+      lastAttemptStatus: row.last_attempt_status,
+      lastSuccessAt: row.last_success_at,
+      lastError: row.last_error,
+    }))
+  }
+
+  /**
+   * Stages judgements under a run, keeping only those that differ from the service's current one (history grows with
+   * changes, not with nights). Readers do not see staged rows until `publish`.
+   */
+  async stageSnapshots(runId: number, computed: ComputedSnapshot[]): Promise<number> {
+    return this.stageNow(runId, computed)
+  }
+
+  private stageNow(runId: number, computed: ComputedSnapshot[]): number {
+    const computedAt = new Date().toISOString()
+    const work = () => {
+      let staged = 0
+      for (const { serviceId, result } of computed) {
+        const print = fingerprint(result)
+        if (this.statements.currentFingerprint.get(serviceId)?.fingerprint === print) continue
+        this.statements.insertSnapshot.run({
+          runId,
+          serviceId,
+          asOf: result.asOf,
+          computedAt,
+          rag: result.rag,
+          computedRag: result.computedRag,
+          score: result.score,
+          result: JSON.stringify(result),
+          fingerprint: print,
+          ruleSetVersion: result.ruleSetVersion,
+        })
+        staged++
+      }
+      return staged
+    }
+    return this.db.inTransaction ? work() : this.db.transaction(work).immediate()
+  }
+
+  /**
+   * Publishes a run: moves every staged service's pointer, records RAG changes and marks the run complete, all in one
+   * transaction. A pointer already moved by a judgement computed later (an entry made during the run) is left alone.
+   * `extra` runs inside the same transaction (e.g. eligibility updates), so they publish together.
+   */
+  async publish(runId: number, servicesComputed: number, extra?: PublishHook): Promise<PublishOutcome> {
+    return this.db.transaction(() => this.publishNow(runId, servicesComputed, extra)).immediate()
+  }
+
+  /** Stage and publish in one transaction: the small runs of entries made during the day. */
+  async stageAndPublish(runId: number, computed: ComputedSnapshot[], extra?: PublishHook): Promise<PublishOutcome> {
+    return this.db
+      .transaction(() => {
+        this.stageNow(runId, computed)
+        return this.publishNow(runId, computed.length, extra)
+      })
+      .immediate()
+  }
+
+  private publishNow(runId: number, servicesComputed: number, extra?: PublishHook): PublishOutcome {
+    const now = new Date().toISOString()
+    let changed = 0
+    let ragChanges = 0
+    const changedServiceIds: number[] = []
+    for (const staged of this.statements.stagedForRun.all(runId)) {
+      const current = this.statements.currentPointer.get(staged.service_id)
+      if (current && current.computed_at > staged.computed_at) continue
+      if (current?.snapshot_id === staged.id) continue
+      this.statements.upsertPointer.run({
+        serviceId: staged.service_id,
+        snapshotId: staged.id,
+        previousSnapshotId: current?.snapshot_id ?? null,
+        runId,
+        now,
+        rag: staged.rag,
+        score: staged.score,
+      })
+      changed++
+      changedServiceIds.push(staged.service_id)
+      if (!current || current.rag !== staged.rag) {
+        const result = JSON.parse(staged.result) as RiskResult
+        this.statements.insertRagChange.run({
+          runId,
+          serviceId: staged.service_id,
+          fromRag: current?.rag ?? null,
+          toRag: staged.rag,
+          now,
+          reasons: JSON.stringify(result.reasons),
+        })
+        ragChanges++
+      }
+    }
+    extra?.(changedServiceIds)
+    this.statements.publishRun.run({ id: runId, now, computed: servicesComputed, changed })
+    return { changed, ragChanges, changedServiceIds }
+  }
+
+  async current(serviceId: number): Promise<CurrentSnapshot | null> {
+    const row = this.statements.current.get(serviceId)
+    return row ? toCurrent(row) : null
+  }
+
+  async history(serviceId: number): Promise<HistoryPoint[]> {
+    return this.statements.history.all(serviceId).map((row) => ({
+      at: row.computed_at,
+      asOf: row.as_of,
+      rag: row.rag,
+      computedRag: row.computed_rag,
+      score: row.score,
+      runId: row.run_id,
+    }))
+  }
+
+  /** RAG changes made by this run and any later (entry) runs: the morning list. */
+  async changesSince(runId: number, limit = 500): Promise<RagChange[]> {
+    return this.statements.changesSince.all(runId, limit).map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      serviceId: row.service_id,
+      fromRag: row.from_rag,
+      toRag: row.to_rag,
+      at: row.at,
+      reasons: JSON.parse(row.reasons) as string[],
+    }))
+  }
+
+  async ragCounts(): Promise<Record<Rag, number>> {
+    const counts: Record<Rag, number> = { red: 0, amber: 0, green: 0 }
+    for (const row of this.statements.ragCounts.all()) counts[row.rag] = row.n
+    return counts
+  }
+}
+
+interface SourceRunRow {
+  run_id: number
+  source: string
+  status: SourceRunStatus
+  started_at: string
+  finished_at: string | null
+  read_count: number
+  matched_count: number
+  changed_count: number
+  unchanged_count: number
+  rejected_count: number
+  error: string | null
+  rejects: string
+}
+
+interface FreshnessRow {
+  source: string
+  last_attempt_at: string | null
+  last_attempt_status: SourceRunStatus | null
+  last_success_at: string | null
+  last_error: string | null
+}
+
+interface CurrentRow {
+  service_id: number
+  snapshot_id: number
+  run_id: number
+  changed_at: string
+  result: string
+}
+
+interface HistoryRow {
+  computed_at: string
+  as_of: string
+  rag: Rag
+  computed_rag: Rag
+  score: number
+  run_id: number
+}
+
+interface RagChangeRow {
+  id: number
+  run_id: number
+  service_id: number
+  from_rag: Rag | null
+  to_rag: Rag
+  at: string
+  reasons: string
+}
+
+function toSourceRun(row: SourceRunRow): SourceRun {
+  return {
+    runId: row.run_id,
+    source: row.source,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    read: row.read_count,
+    matched: row.matched_count,
+    changed: row.changed_count,
+    unchanged: row.unchanged_count,
+    rejected: row.rejected_count,
+    error: row.error,
+    rejects: JSON.parse(row.rejects) as SourceReject[],
+  }
+}
+
+function toCurrent(row: CurrentRow): CurrentSnapshot {
+  return {
+    serviceId: row.service_id,
+    snapshotId: row.snapshot_id,
+    runId: row.run_id,
+    changedAt: row.changed_at,
+    result: JSON.parse(row.result) as RiskResult,
+  }
+}

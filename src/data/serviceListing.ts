@@ -1,0 +1,131 @@
+import type { Db } from './database.js'
+import type { RiskResult } from '../domain/riskResult.js'
+import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
+
+export const LISTING_SORTS = ['rag', 'name', 'provider', 'type', 'area', 'changed'] as const
+export type ListingSort = (typeof LISTING_SORTS)[number]
+
+export interface ListingFilter {
+  rag?: Rag[]
+  area?: string[]
+  type?: ServiceType[]
+  /** Matches provider or service name, case-insensitive substring. */
+  q?: string
+  ref?: string[]
+  deteriorating?: boolean
+  /** Eligible for new packages under at least one DPS lot it is admitted to (true), or under none (false). */
+  eligible?: boolean
+  sort?: ListingSort
+  direction?: 'asc' | 'desc'
+  limit?: number
+  offset?: number
+}
+
+export interface ListedService {
+  id: number
+  ref: string
+  name: string
+  providerId: number
+  providerName: string
+  serviceType: ServiceType
+  area: string
+  capacity: number | null
+  contractStatus: ContractStatus
+  cqcLocationId: string | null
+  rag: Rag | null
+  score: number | null
+  changedAt: string | null
+  result: RiskResult | null
+}
+
+interface ListingRow {
+  id: number
+  ref: string
+  name: string
+  provider_id: number
+  provider_name: string
+  service_type: ServiceType
+  area: string
+  capacity: number | null
+  contract_status: ContractStatus
+  cqc_location_id: string | null
+  rag: Rag | null
+  score: number | null
+  changed_at: string | null
+  result: string | null
+}
+
+const ORDER_BY: Record<ListingSort, string> = {
+  rag: `CASE c.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END {dir}, c.score {inv}, s.name`,
+  name: 's.name {dir}, s.ref',
+  provider: 'p.name {dir}, s.name',
+  type: 's.service_type {dir}, s.name',
+  area: 's.area {dir}, s.name',
+  changed: 'c.changed_at {dir}, s.name',
+}
+
+/**
+ * The dashboard's read model: services with their published judgement, filtered, sorted and paged in SQL so a
+ * 30,000-service register renders a page of 50 without loading the rest.
+ */
+export class ServiceListingRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {
+    const where: string[] = []
+    const params: Record<string, unknown> = {}
+    const inList = (column: string, name: string, values: readonly string[] | undefined) => {
+      if (!values || values.length === 0) return
+      const keys = values.map((value, i) => {
+        params[`${name}${i}`] = value
+        return `@${name}${i}`
+      })
+      where.push(`${column} IN (${keys.join(', ')})`)
+    }
+    inList('c.rag', 'rag', filter.rag)
+    inList('s.area', 'area', filter.area)
+    inList('s.service_type', 'type', filter.type)
+    inList('s.ref', 'ref', filter.ref)
+    if (filter.q) {
+      params.q = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`
+      where.push(`(lower(p.name) LIKE @q ESCAPE '\\' OR lower(s.name) LIKE @q ESCAPE '\\' OR lower(s.ref) LIKE @q ESCAPE '\\')`)
+    }
+    if (filter.deteriorating) where.push(`json_extract(sn.result, '$.flags.deteriorating') = 1`)
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
+    const from = `FROM services s JOIN providers p ON p.id = s.provider_id
+      LEFT JOIN current_snapshots c ON c.service_id = s.id
+      LEFT JOIN snapshots sn ON sn.id = c.snapshot_id`
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${from} ${whereSql}`).get(params) as { n: number }).n
+    const direction = filter.direction === 'desc' ? 'DESC' : 'ASC'
+    const inverse = direction === 'ASC' ? 'DESC' : 'ASC'
+    const order = ORDER_BY[filter.sort ?? 'rag'].replaceAll('{dir}', direction).replaceAll('{inv}', inverse)
+    const limit = filter.limit ?? 50
+    const offset = filter.offset ?? 0
+    const rows = this.db
+      .prepare(
+        `SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
+           s.contract_status, s.cqc_location_id, c.rag, c.score, c.changed_at, sn.result
+         ${from} ${whereSql} ORDER BY ${order} LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
+      )
+      .all(params) as ListingRow[]
+    return {
+      total,
+      rows: rows.map((row) => ({
+        id: row.id,
+        ref: row.ref,
+        name: row.name,
+        providerId: row.provider_id,
+        providerName: row.provider_name,
+        serviceType: row.service_type,
+        area: row.area,
+        capacity: row.capacity,
+        contractStatus: row.contract_status,
+        cqcLocationId: row.cqc_location_id,
+        rag: row.rag,
+        score: row.score,
+        changedAt: row.changed_at,
+        result: row.result ? (JSON.parse(row.result) as RiskResult) : null,
+      })),
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { Router } from 'express'
+import type { Services } from '../services/container.js'
+import { detailToApi, listedToApi } from '../services/presenters.js'
+import { sendApiError } from './apiErrors.js'
+import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
+
+/** The read side of the JSON API (SPEC §9), for the council's BI tools. */
+export function apiReadRoutes(services: Services): Router {
+  const router = Router()
+
+  router.get('/services', async (req, res) => {
+    const parsed = serviceFilterSchema.safeParse(req.query)
+    if (!parsed.success) return sendApiError(res, 400, 'Invalid query', fieldErrors(parsed.error))
+    const { total, rows } = await services.dashboard.list(toListingFilter(parsed.data))
+    res.json({
+      total,
+      page: parsed.data.page,
+      pageSize: parsed.data.pageSize,
+      services: rows.map(listedToApi),
+    })
+  })
+
+  router.get('/services/:ref', async (req, res) => {
+    const detail = await services.dashboard.serviceDetail(req.params.ref)
+    if (!detail) return sendApiError(res, 404, 'Service not found', [{ field: 'ref', message: `No service ${req.params.ref}` }])
+    res.json(detailToApi(detail))
+  })
+
+  router.get('/refresh-runs', async (req, res) => {
+    const runs = await services.runs.listRuns({ limit: 100 })
+    const withSources = await Promise.all(
+      runs.map(async (run) => ({ ...run, sources: await services.runs.listSourceRuns(run.id) })),
+    )
+    res.json({ runs: withSources })
+  })
+
+  return router
+}

@@ -1,0 +1,146 @@
+import { Router, type Request } from 'express'
+import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
+import type { SourceFreshness } from '../data/runs.js'
+import type { Services } from '../services/container.js'
+import type { DashboardView } from '../services/dashboardService.js'
+import { ageText, formatDateTime, ragTag, serviceTypeLabel, sourceLabel, withQuery } from './display.js'
+import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
+
+const SORTABLE_COLUMNS = [
+  { key: 'rag', text: 'RAG' },
+  { key: 'name', text: 'Service' },
+  { key: 'provider', text: 'Provider' },
+  { key: 'type', text: 'Type' },
+  { key: 'area', text: 'Area' },
+  { key: 'changed', text: 'Last change' },
+] as const
+
+export function sourceFreshnessLines(sources: SourceFreshness[], timeZone: string, today: string) {
+  return sources.map((s) => {
+    const label = sourceLabel(s.source)
+    const failed = s.lastAttemptStatus === 'failed'
+    const text = failed
+      ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${s.lastSuccessAt ? `data from ${ageText(s.lastSuccessAt, today)}` : 'no successful refresh yet'}`
+      : s.lastAttemptStatus === 'not_configured'
+        ? `${label}: not configured`
+        : `${label}: refreshed ${formatDateTime(s.lastSuccessAt ?? s.lastAttemptAt, timeZone)}`
+    return { text, failed, error: failed ? s.lastError : null }
+  })
+}
+
+function queryForLinks(query: ServiceFilterQuery): Record<string, unknown> {
+  return {
+    rag: query.rag,
+    area: query.area,
+    type: query.type,
+    q: query.q,
+    deteriorating: query.deteriorating,
+    eligible: query.eligible,
+    sort: query.sort === 'rag' ? undefined : query.sort,
+    dir: query.dir === 'asc' ? undefined : query.dir,
+  }
+}
+
+function dashboardViewModel(view: DashboardView, query: ServiceFilterQuery, services: Services) {
+  const today = services.clock.today()
+  const tz = services.config.TZ
+  const linkQuery = queryForLinks(query)
+  const pageCount = Math.max(1, Math.ceil(view.listing.total / query.pageSize))
+  const firstRow = view.listing.total === 0 ? 0 : (query.page - 1) * query.pageSize + 1
+  return {
+    pageTitle: 'Dashboard',
+    counts: RAGS.map((rag) => ({
+      rag,
+      tag: ragTag(rag),
+      count: view.counts[rag],
+      href: withQuery('/', {}, { rag }),
+    })).reverse(),
+    total: view.counts.total,
+    notComputed: view.counts.notComputed,
+    lastRun: view.lastFullRun
+      ? { text: formatDateTime(view.lastFullRun.finishedAt, tz), runId: view.lastFullRun.id }
+      : null,
+    sources: sourceFreshnessLines(view.sources, tz, today),
+    changes: view.changes.map((c) => ({
+      ref: c.ref,
+      name: c.name,
+      providerName: c.providerName,
+      from: c.change.fromRag ? ragTag(c.change.fromRag) : null,
+      to: ragTag(c.change.toRag),
+      reason: c.change.reasons[0] ?? '',
+      at: formatDateTime(c.change.at, tz),
+    })),
+    filters: {
+      q: query.q ?? '',
+      rags: RAGS.map((rag) => ({ value: rag, text: ragTag(rag).text, checked: query.rag.includes(rag) })),
+      areas: view.areas.map((area) => ({ value: area, text: area, checked: query.area.includes(area) })),
+      types: SERVICE_TYPES.map((type) => ({
+        value: type,
+        text: serviceTypeLabel(type),
+        checked: query.type.includes(type),
+      })),
+      deteriorating: query.deteriorating === 'true' || query.deteriorating === '1',
+      eligible: query.eligible ?? '',
+      sort: query.sort,
+      dir: query.dir,
+      active:
+        query.rag.length + query.area.length + query.type.length > 0 ||
+        Boolean(query.q) ||
+        Boolean(query.deteriorating) ||
+        Boolean(query.eligible),
+    },
+    columns: SORTABLE_COLUMNS.map((column) => {
+      const active = query.sort === column.key
+      const nextDir = active && query.dir === 'asc' ? 'desc' : 'asc'
+      return {
+        text: column.text,
+        href: withQuery('/', linkQuery, { sort: column.key, dir: nextDir, page: undefined }),
+        ariaSort: active ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none',
+      }
+    }),
+    rows: view.listing.rows.map((row) => ({
+      ref: row.ref,
+      name: row.name,
+      providerName: row.providerName,
+      type: serviceTypeLabel(row.serviceType),
+      area: row.area,
+      tag: ragTag(row.rag),
+      overridden: Boolean(row.result?.override),
+      deteriorating: Boolean(row.result?.flags.deteriorating),
+      reason: row.result?.reasons[0] ?? '',
+      changed: row.changedAt ? ageText(row.changedAt, today) : '',
+    })),
+    listing: {
+      total: view.listing.total,
+      firstRow,
+      lastRow: Math.min(view.listing.total, query.page * query.pageSize),
+    },
+    pagination: {
+      page: query.page,
+      pageCount,
+      previous: query.page > 1 ? withQuery('/', linkQuery, { page: query.page - 1 }) : null,
+      next: query.page < pageCount ? withQuery('/', linkQuery, { page: query.page + 1 }) : null,
+    },
+    csvHref: withQuery('/services.csv', { ...linkQuery }, {}),
+  }
+}
+
+/** The compliance officer's first page: counts, what changed since the last run, and the service table. */
+export function dashboardRoutes(services: Services): Router {
+  const router = Router()
+
+  router.get('/', async (req: Request, res) => {
+    const parsed = serviceFilterSchema.safeParse(req.query)
+    if (!parsed.success) {
+      return res.status(400).render('pages/bad-request', {
+        pageTitle: 'There is a problem with the filters',
+        errors: fieldErrors(parsed.error),
+        backHref: '/',
+      })
+    }
+    const view = await services.dashboard.dashboard(toListingFilter(parsed.data))
+    res.render('pages/dashboard', dashboardViewModel(view, parsed.data, services))
+  })
+
+  return router
+}

@@ -1,0 +1,103 @@
+import { describeAge, daysBetween } from '../domain/dates.js'
+import {
+  INDICATOR_LABELS,
+  SERVICE_TYPE_LABELS,
+  SOURCE_LABELS,
+  type IndicatorKey,
+  type Level,
+  type ServiceType,
+  type Source,
+} from '../domain/vocabulary.js'
+
+/** Small display helpers shared by the page routes' view models. Pages get ready-made strings, not logic. */
+
+const TAG_CLASSES: Record<Level, string> = {
+  red: 'govuk-tag--red',
+  amber: 'govuk-tag--orange',
+  green: 'govuk-tag--green',
+  none: 'govuk-tag--grey',
+}
+const LEVEL_TEXT: Record<Level, string> = { red: 'Red', amber: 'Amber', green: 'Green', none: 'No data' }
+
+export interface Tag {
+  text: string
+  classes: string
+}
+
+export function ragTag(level: Level | null | undefined): Tag {
+  const key = level ?? 'none'
+  return { text: key === 'none' && level === null ? 'Not computed' : LEVEL_TEXT[key], classes: TAG_CLASSES[key] }
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+]
+
+/** "14 March 2026" from an ISO date or timestamp. */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return ''
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number)
+  if (!y || !m || !d) return iso
+  return `${d} ${MONTHS[m - 1]} ${y}`
+}
+
+/** "14 March 2026 at 02:04" in the council's time zone. */
+export function formatDateTime(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return ''
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date)
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
+  return `${get('day')} ${get('month')} ${get('year')} at ${get('hour')}:${get('minute')}`
+}
+
+export function ageText(iso: string | null | undefined, today: string): string {
+  if (!iso) return ''
+  return daysBetween(iso.slice(0, 10), today) === 0 ? 'today' : `${describeAge(iso.slice(0, 10), today)} ago`
+}
+
+export function serviceTypeLabel(type: string): string {
+  return SERVICE_TYPE_LABELS[type as ServiceType] ?? type
+}
+
+export function indicatorLabel(key: string): string {
+  return INDICATOR_LABELS[key as IndicatorKey] ?? key
+}
+
+export function sourceLabel(source: string | null | undefined): string {
+  if (!source) return ''
+  return SOURCE_LABELS[source as Source] ?? source
+}
+
+/** A link to the same page with some query parameters replaced (undefined or '' removes one). */
+export function withQuery(path: string, current: Record<string, unknown>, changes: Record<string, unknown>): string {
+  const params = new URLSearchParams()
+  const merged: Record<string, unknown> = { ...current, ...changes }
+  for (const [key, value] of Object.entries(merged)) {
+    if (value === undefined || value === null || value === '') continue
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== '') params.append(key, String(item))
+    }
+  }
+  const query = params.toString()
+  return query ? `${path}?${query}` : path
+}

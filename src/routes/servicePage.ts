@@ -1,0 +1,120 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import { RAG_ORDER, type Rag } from '../domain/vocabulary.js'
+import type { Services } from '../services/container.js'
+import type { ServiceDetail } from '../services/dashboardService.js'
+import { ageText, formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel, sourceLabel } from './display.js'
+
+const refSchema = z.string().trim().min(1).max(100)
+
+const CONTRACT_STATUS_LABELS: Record<string, string> = {
+  contracted: 'Contracted',
+  spot: 'Spot purchase',
+  off_contract: 'Off contract',
+}
+
+/** Whether the signed-in user may see intelligence notes and references (SPEC §1: not assessors). */
+export function canSeeIntelligence(role: string | undefined): boolean {
+  return role === 'compliance' || role === 'admin'
+}
+
+export function servicePageViewModel(detail: ServiceDetail, services: Services, role: string | undefined) {
+  const today = services.clock.today()
+  const tz = services.config.TZ
+  const { service, risk } = detail
+  const seeNotes = canSeeIntelligence(role)
+  const chartPoints = detail.history.map((point) => ({ date: point.asOf, rag: point.rag, level: RAG_ORDER[point.rag] }))
+  if (risk && chartPoints.length > 0 && chartPoints[chartPoints.length - 1]?.date !== today) {
+    chartPoints.push({ date: today, rag: risk.rag, level: RAG_ORDER[risk.rag] })
+  }
+  return {
+    pageTitle: service.name,
+    service: {
+      ref: service.ref,
+      name: service.name,
+      providerName: service.providerName,
+      type: serviceTypeLabel(service.serviceType),
+      area: service.area,
+      capacity:
+        service.capacity === null
+          ? 'Not recorded'
+          : service.serviceType === 'home_care'
+            ? `${service.capacity} hours a week`
+            : `${service.capacity} beds`,
+      contractStatus: CONTRACT_STATUS_LABELS[service.contractStatus] ?? service.contractStatus,
+      cqcLocationId: service.cqcLocationId,
+      cqcProviderId: service.cqcProviderId,
+      companiesHouseNumber: service.companiesHouseNumber,
+      fhrsId: service.fhrsId,
+      deregisteredOn: service.deregisteredOn ? formatDate(service.deregisteredOn) : null,
+    },
+    risk: risk
+      ? {
+          tag: ragTag(risk.rag),
+          computedTag: ragTag(risk.computedRag),
+          overridden: Boolean(risk.override),
+          override: risk.override
+            ? {
+                tag: ragTag(risk.override.rag),
+                reason: risk.override.reason,
+                expiresOn: formatDate(risk.override.expiresOn),
+              }
+            : null,
+          score: Math.round(risk.score * 10) / 10,
+          reasons: risk.reasons,
+          asOf: formatDate(risk.asOf),
+          changedAt: formatDateTime(detail.changedAt, tz),
+          flags: risk.flags,
+          indicators: risk.indicators.map((indicator) => ({
+            key: indicator.key,
+            label: indicatorLabel(indicator.key),
+            tag: ragTag(indicator.level),
+            value: indicator.value ?? 'No data',
+            date: formatDate(indicator.date),
+            age: indicator.date ? ageText(indicator.date, today) : '',
+            source: sourceLabel(indicator.source),
+            reason: indicator.reason,
+            stale: indicator.stale,
+          })),
+        }
+      : null,
+    chart: {
+      id: 'rag-history-data',
+      data: { points: chartPoints },
+      label: `RAG history for ${service.name}: ${
+        chartPoints.length === 0
+          ? 'no history yet'
+          : `${chartPoints.length} points from ${formatDate(chartPoints[0]?.date)} to ${formatDate(chartPoints[chartPoints.length - 1]?.date)}`
+      }`,
+    },
+    historyRows: [...detail.history]
+      .reverse()
+      .map((point) => ({ date: formatDate(point.asOf), tag: ragTag(point.rag as Rag), overridden: point.rag !== point.computedRag })),
+    observations: detail.observations.map((o) => ({
+      indicator: indicatorLabel(o.indicator),
+      date: formatDate(o.observedOn),
+      endDate: o.endDate ? formatDate(o.endDate) : null,
+      value: o.value.replaceAll('_', ' '),
+      source: sourceLabel(o.source),
+      reference: seeNotes ? o.reference : null,
+      notes: seeNotes ? o.notes : null,
+      enteredBy: seeNotes ? o.enteredBy : null,
+      superseded: o.supersededById !== null,
+      recordedAt: formatDateTime(o.recordedAt, tz),
+    })),
+    seeNotes,
+  }
+}
+
+/** The service page: overall RAG with reasons, every indicator, history chart and the observations behind them. */
+export function servicePageRoutes(services: Services): Router {
+  const router = Router()
+  router.get('/services/:ref', async (req, res, next) => {
+    const ref = refSchema.safeParse(req.params.ref)
+    if (!ref.success) return next()
+    const detail = await services.dashboard.serviceDetail(ref.data)
+    if (!detail) return next()
+    res.render('pages/service', servicePageViewModel(detail, services, res.locals.user?.role))
+  })
+  return router
+}

@@ -1,0 +1,113 @@
+import express, { type Request, type Response, type Router } from 'express'
+import { z } from 'zod'
+import { checkCredentials } from '../auth/credentials.js'
+import { signInRateLimiters, type SignInRateLimitOptions } from '../auth/rateLimit.js'
+import { safeReturnTo } from '../auth/returnTo.js'
+import { destroySession, regenerateSession, saveSession, SESSION_COOKIE_NAME } from '../auth/session.js'
+import type { UsersRepository } from '../data/users.js'
+import type { Logger } from '../logger.js'
+
+export interface SignInDeps {
+  users: UsersRepository
+  rateLimit?: SignInRateLimitOptions
+  logger?: Logger
+}
+
+const WRONG_CREDENTIALS = 'Enter a correct email address and password'
+
+const signInSchema = z.object({
+  email: z
+    .string({ error: 'Enter your email address' })
+    .trim()
+    .min(1, 'Enter your email address')
+    .max(254, 'Email address must be 254 characters or fewer')
+    .pipe(z.email('Enter an email address in the correct format, like name@example.org')),
+  password: z
+    .string({ error: 'Enter your password' })
+    .min(1, 'Enter your password')
+    .max(256, 'Password must be 256 characters or fewer'),
+})
+
+interface ErrorItem {
+  text: string
+  href: string
+}
+
+interface SignInView {
+  email?: string
+  returnTo: string
+  errors?: ErrorItem[]
+  fieldErrors?: Partial<Record<'email' | 'password', string>>
+  signedOut?: boolean
+}
+
+function renderSignIn(res: Response, status: number, view: SignInView): void {
+  const pageTitle = view.errors?.length ? 'Error: Sign in' : 'Sign in'
+  res.status(status).render('pages/sign-in', { pageTitle, ...view })
+}
+
+function bodyField(req: Request, name: string): unknown {
+  return (req.body as Record<string, unknown> | undefined)?.[name]
+}
+
+/** GET/POST /sign-in and POST /sign-out. Mount after session, authentication and CSRF. */
+export function signInRoutes(deps: SignInDeps): Router {
+  const router = express.Router()
+
+  router.get('/sign-in', (req, res) => {
+    const returnTo = safeReturnTo(req.query.returnTo)
+    if (req.user?.via === 'session') return res.redirect(returnTo)
+    renderSignIn(res, 200, { returnTo, signedOut: req.query.signedOut === '1' })
+  })
+
+  const rateLimited = signInRateLimiters((req, res, minutes) => {
+    deps.logger?.warn({ ip: req.ip }, 'sign-in rate limit reached')
+    const error = `Too many failed sign-in attempts. Wait ${minutes} minutes, then try again.`
+    renderSignIn(res, 429, {
+      email: typeof bodyField(req, 'email') === 'string' ? (bodyField(req, 'email') as string) : '',
+      returnTo: safeReturnTo(bodyField(req, 'returnTo')),
+      errors: [{ text: error, href: '#email' }],
+    })
+  }, deps.rateLimit)
+
+  router.post('/sign-in', express.urlencoded({ extended: false, limit: '10kb' }), ...rateLimited, async (req, res) => {
+    const returnTo = safeReturnTo(bodyField(req, 'returnTo'))
+    const rawEmail = bodyField(req, 'email')
+    const email = typeof rawEmail === 'string' ? rawEmail.trim() : ''
+    const parsed = signInSchema.safeParse({ email: rawEmail, password: bodyField(req, 'password') })
+    if (!parsed.success) {
+      const fieldErrors: SignInView['fieldErrors'] = {}
+      const errors: ErrorItem[] = []
+      for (const issue of parsed.error.issues) {
+        const field = issue.path[0] === 'password' ? 'password' : 'email'
+        if (fieldErrors[field] !== undefined) continue
+        fieldErrors[field] = issue.message
+        errors.push({ text: issue.message, href: `#${field}` })
+      }
+      return renderSignIn(res, 400, { email, returnTo, errors, fieldErrors })
+    }
+
+    const user = await checkCredentials(deps.users, parsed.data.email, parsed.data.password)
+    if (user === undefined) {
+      deps.logger?.info({ ip: req.ip }, 'sign-in refused')
+      return renderSignIn(res, 401, { email, returnTo, errors: [{ text: WRONG_CREDENTIALS, href: '#email' }] })
+    }
+
+    // A new session id at sign-in, so an id planted before sign-in (session fixation) is worthless.
+    await regenerateSession(req)
+    req.session.userId = user.id
+    req.session.signedInAt = new Date().toISOString()
+    await saveSession(req)
+    await deps.users.recordSignIn(user.id)
+    deps.logger?.info({ userId: user.id }, 'signed in')
+    res.redirect(303, returnTo)
+  })
+
+  router.post('/sign-out', async (req, res) => {
+    if (req.session) await destroySession(req)
+    res.clearCookie(SESSION_COOKIE_NAME, { path: '/' })
+    res.redirect(303, '/sign-in?signedOut=1')
+  })
+
+  return router
+}

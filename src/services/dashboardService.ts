@@ -1,0 +1,101 @@
+import type { Observation } from '../domain/observation.js'
+import type { RiskResult } from '../domain/riskResult.js'
+import type { Rag } from '../domain/vocabulary.js'
+import type { ObservationRepository } from '../data/observations.js'
+import type { HistoryPoint, RagChange, RefreshRun, RunRepository, SourceFreshness } from '../data/runs.js'
+import type { ListedService, ListingFilter, ServiceListingRepository } from '../data/serviceListing.js'
+import type { Service, ServiceRepository } from '../data/services.js'
+
+export interface ChangedService {
+  change: RagChange
+  ref: string
+  name: string
+  providerName: string
+}
+
+export interface DashboardView {
+  counts: Record<Rag, number> & { total: number; notComputed: number }
+  changes: ChangedService[]
+  lastFullRun: RefreshRun | null
+  sources: SourceFreshness[]
+  listing: { total: number; rows: ListedService[] }
+  areas: string[]
+}
+
+export interface ServiceDetail {
+  service: Service
+  risk: RiskResult | null
+  changedAt: string | null
+  history: HistoryPoint[]
+  /** Live and superseded observations, newest first. */
+  observations: Array<Observation & { supersededById: number | null }>
+}
+
+export interface DashboardServiceDeps {
+  services: ServiceRepository
+  listing: ServiceListingRepository
+  runs: RunRepository
+  observations: ObservationRepository
+}
+
+/** Read use cases behind the dashboard, the service page and the JSON API. */
+export class DashboardService {
+  constructor(private readonly deps: DashboardServiceDeps) {}
+
+  async dashboard(filter: ListingFilter): Promise<DashboardView> {
+    const [ragCounts, total, lastFullRun, sources, listing, areas] = await Promise.all([
+      this.deps.runs.ragCounts(),
+      this.deps.services.count(),
+      this.deps.runs.lastPublishedRun('full'),
+      this.deps.runs.sourceFreshness(),
+      this.deps.listing.list(filter),
+      this.deps.services.listAreas(),
+    ])
+    const computed = ragCounts.red + ragCounts.amber + ragCounts.green
+    return {
+      counts: { ...ragCounts, total, notComputed: total - computed },
+      changes: await this.changesSinceLastFullRun(lastFullRun),
+      lastFullRun,
+      sources,
+      listing,
+      areas,
+    }
+  }
+
+  async changesSinceLastFullRun(lastFullRun?: RefreshRun | null): Promise<ChangedService[]> {
+    const run = lastFullRun === undefined ? await this.deps.runs.lastPublishedRun('full') : lastFullRun
+    if (!run) return []
+    const changes = await this.deps.runs.changesSince(run.id)
+    const refs = [...new Set(changes.map((c) => c.serviceId))]
+    const byId = new Map<number, Service>()
+    for (const id of refs) {
+      const service = await this.deps.services.findById(id)
+      if (service) byId.set(id, service)
+    }
+    return changes.flatMap((change) => {
+      const service = byId.get(change.serviceId)
+      return service ? [{ change, ref: service.ref, name: service.name, providerName: service.providerName }] : []
+    })
+  }
+
+  async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {
+    return this.deps.listing.list(filter)
+  }
+
+  async serviceDetail(ref: string): Promise<ServiceDetail | null> {
+    const service = await this.deps.services.findByRef(ref)
+    if (!service) return null
+    const [current, history, observations] = await Promise.all([
+      this.deps.runs.current(service.id),
+      this.deps.runs.history(service.id),
+      this.deps.observations.listHistory(service.id),
+    ])
+    return {
+      service,
+      risk: current?.result ?? null,
+      changedAt: current?.changedAt ?? null,
+      history,
+      observations,
+    }
+  }
+}
