@@ -87,6 +87,12 @@ export class ObservationRepository {
          FROM observations o WHERE o.id = ?`,
       ),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM observations'),
+      byNaturalKey: db.prepare<[number, string, string], ObservationRow>(
+        'SELECT * FROM observations WHERE service_id = ? AND indicator = ? AND natural_key = ?',
+      ),
+      supersededBy: db.prepare<[number], ObservationRow>(
+        'SELECT * FROM observations WHERE supersedes_id = ? ORDER BY id LIMIT 1',
+      ),
     }
   }
 
@@ -100,12 +106,39 @@ export class ObservationRepository {
    * transaction. Opens its own transaction unless one is already open.
    */
   appendNow(observations: NewObservation[]): AppendResult {
+    return this.appendWith(observations, false)
+  }
+
+  /**
+   * Appends facts a source may send again corrected (a council export re-sending an embargo now lifted). A fact whose
+   * natural key is already stored adds nothing when the source's content is unchanged, and otherwise supersedes the
+   * live version (stored under `<naturalKey>#<id of the version it replaces>`). Content compared: date, end date,
+   * value, detail, reference and notes. A version someone else wrote on top (a form edit) stands until the source
+   * itself changes the fact again.
+   */
+  async appendOrSupersede(observations: NewObservation[]): Promise<AppendResult> {
+    return this.appendWith(observations, true)
+  }
+
+  private appendWith(observations: NewObservation[], supersedeChanged: boolean): AppendResult {
     const recordedAt = new Date().toISOString()
     const work = () => {
       const result: AppendResult = { inserted: 0, unchanged: 0, changedServiceIds: [], insertedIds: [] }
       const changed = new Set<number>()
       for (const o of observations) {
         let naturalKey = o.naturalKey
+        let supersedes = o.supersedes ?? null
+        if (supersedeChanged && supersedes === null && o.dedupe !== 'latest_value') {
+          const revision = this.revisionOf(o)
+          if (revision === 'unchanged') {
+            result.unchanged++
+            continue
+          }
+          if (revision !== null) {
+            naturalKey = `${o.naturalKey}#${revision}`
+            supersedes = revision
+          }
+        }
         if (o.dedupe === 'latest_value') {
           const latest = this.statements.latestFromSource.get(o.serviceId, o.indicator, o.source)
           if (latest && latest.value === o.value && latest.end_date === (o.endDate ?? null)) {
@@ -127,7 +160,7 @@ export class ObservationRepository {
           notes: o.notes ?? null,
           enteredBy: o.enteredBy ?? null,
           recordedAt,
-          supersedes: o.supersedes ?? null,
+          supersedes,
         })
         if (info.changes > 0) {
           result.inserted++
@@ -141,6 +174,29 @@ export class ObservationRepository {
       return result
     }
     return this.db.inTransaction ? work() : this.db.transaction(work).immediate()
+  }
+
+  /**
+   * For a fact already stored under its natural key: 'unchanged' when the source last sent the same content, else the
+   * id of the live version to supersede. null when the key is new.
+   */
+  private revisionOf(o: NewObservation): number | 'unchanged' | null {
+    const original = this.statements.byNaturalKey.get(o.serviceId, o.indicator, o.naturalKey)
+    if (!original) return null
+    let live = original
+    let lastFromSource = original
+    for (let next = this.statements.supersededBy.get(live.id); next; next = this.statements.supersededBy.get(live.id)) {
+      live = next
+      if (next.natural_key.startsWith(`${o.naturalKey}#`)) lastFromSource = next
+    }
+    const same =
+      lastFromSource.observed_on === o.observedOn &&
+      lastFromSource.end_date === (o.endDate ?? null) &&
+      lastFromSource.value === o.value &&
+      lastFromSource.detail === JSON.stringify(o.detail ?? {}) &&
+      lastFromSource.reference === (o.reference ?? null) &&
+      lastFromSource.notes === (o.notes ?? null)
+    return same ? 'unchanged' : live.id
   }
 
   async listLive(serviceId: number): Promise<Observation[]> {

@@ -133,6 +133,17 @@ const STALE_HEARTBEAT_MS = 10 * 60 * 1000
 
 export class AnotherRunInProgressError extends Error {}
 
+/** Whether the process that started a run still exists (runs are started on this machine; heartbeat is the fallback). */
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /**
  * Refresh runs, their per-source outcomes, and the risk snapshots they produce. Snapshots are staged under their run
  * and become visible only when the run is published, by moving each service's pointer in one transaction.
@@ -146,8 +157,8 @@ export class RunRepository {
         `INSERT INTO refresh_runs (kind, trigger, started_at, status, rule_set_version, pid, heartbeat_at)
          VALUES (@kind, @trigger, @now, 'running', @ruleSetVersion, @pid, @now)`,
       ),
-      activeFullRuns: db.prepare<[], { id: number; heartbeat_at: string | null }>(
-        `SELECT id, heartbeat_at FROM refresh_runs WHERE kind = 'full' AND status = 'running'`,
+      activeFullRuns: db.prepare<[], { id: number; heartbeat_at: string | null; pid: number | null }>(
+        `SELECT id, heartbeat_at, pid FROM refresh_runs WHERE kind = 'full' AND status = 'running'`,
       ),
       abandonRun: db.prepare(
         `UPDATE refresh_runs SET status = 'abandoned', finished_at = @now,
@@ -254,7 +265,8 @@ export class RunRepository {
       if (kind === 'full') {
         for (const active of this.statements.activeFullRuns.all()) {
           const beat = active.heartbeat_at ? Date.parse(active.heartbeat_at) : 0
-          if (now.getTime() - beat < STALE_HEARTBEAT_MS) {
+          const alive = active.pid === null ? now.getTime() - beat < STALE_HEARTBEAT_MS : isProcessAlive(active.pid)
+          if (alive) {
             throw new AnotherRunInProgressError(`Refresh run ${active.id} is still running`)
           }
           this.statements.abandonRun.run({ id: active.id, now: now.toISOString() })

@@ -55,13 +55,14 @@ interface ListingRow {
   result: string | null
 }
 
+/** Names sort alphabetically whatever their case ("abc care" beside "ABC Care", not after "Zeta"). */
 const ORDER_BY: Record<ListingSort, string> = {
-  rag: `CASE c.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END {dir}, c.score {inv}, s.name`,
-  name: 's.name {dir}, s.ref',
-  provider: 'p.name {dir}, s.name',
-  type: 's.service_type {dir}, s.name',
-  area: 's.area {dir}, s.name',
-  changed: 'c.changed_at {dir}, s.name',
+  rag: `CASE c.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END {dir}, c.score {inv}, lower(s.name)`,
+  name: 'lower(s.name) {dir}, s.ref',
+  provider: 'lower(p.name) {dir}, lower(s.name)',
+  type: 's.service_type {dir}, lower(s.name)',
+  area: 'lower(s.area) {dir}, lower(s.name)',
+  changed: 'c.changed_at {dir}, lower(s.name)',
 }
 
 /**

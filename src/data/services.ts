@@ -99,6 +99,10 @@ export class ServiceRepository {
       all: db.prepare<[], ServiceRow>(`${SERVICE_SELECT} ORDER BY s.ref`),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM services'),
       providerByCqcId: db.prepare<[string], { id: number }>('SELECT id FROM providers WHERE cqc_provider_id = ?'),
+      currentProviderByName: db.prepare<[string, string], { id: number }>(
+        `SELECT p.id FROM services s JOIN providers p ON p.id = s.provider_id
+         WHERE s.ref = ? AND lower(p.name) = lower(?)`,
+      ),
       providerByName: db.prepare<[string], { id: number }>(
         'SELECT id FROM providers WHERE cqc_provider_id IS NULL AND lower(name) = lower(?) ORDER BY id LIMIT 1',
       ),
@@ -201,9 +205,12 @@ export class ServiceRepository {
   }
 
   private ensureProvider(input: ServiceInput, now: string): number {
+    // Without a CQC provider id, a service re-imported under its provider's name stays with that provider (which may
+    // have a CQC id the file does not carry); otherwise match a provider without a CQC id by name.
     const existing = input.cqcProviderId
       ? this.statements.providerByCqcId.get(input.cqcProviderId)
-      : this.statements.providerByName.get(input.providerName)
+      : (this.statements.currentProviderByName.get(input.ref, input.providerName) ??
+        this.statements.providerByName.get(input.providerName))
     if (existing) {
       this.statements.updateProvider.run({
         id: existing.id,

@@ -22,7 +22,8 @@ export function apiReadRoutes(services: Services): Router {
 
   router.get('/services/:ref', async (req, res) => {
     const detail = await services.dashboard.serviceDetail(req.params.ref)
-    if (!detail) return sendApiError(res, 404, 'Service not found', [{ field: 'ref', message: `No service ${req.params.ref}` }])
+    if (!detail)
+      return sendApiError(res, 404, 'Service not found', [{ field: 'ref', message: `No service ${req.params.ref}` }])
     res.json(detailToApi(detail))
   })
 

@@ -3,7 +3,7 @@ import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
 import type { SourceFreshness } from '../data/runs.js'
 import type { Services } from '../services/container.js'
 import type { DashboardView } from '../services/dashboardService.js'
-import { ageText, formatDateTime, ragTag, serviceTypeLabel, sourceLabel, withQuery } from './display.js'
+import { ageText, formatDateTime, ragTag, runSourceLabel, serviceTypeLabel, withQuery } from './display.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
 
 const SORTABLE_COLUMNS = [
@@ -17,7 +17,7 @@ const SORTABLE_COLUMNS = [
 
 export function sourceFreshnessLines(sources: SourceFreshness[], timeZone: string, today: string) {
   return sources.map((s) => {
-    const label = sourceLabel(s.source)
+    const label = runSourceLabel(s.source)
     const failed = s.lastAttemptStatus === 'failed'
     const text = failed
       ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${s.lastSuccessAt ? `data from ${ageText(s.lastSuccessAt, today)}` : 'no successful refresh yet'}`

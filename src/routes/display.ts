@@ -101,3 +101,15 @@ export function withQuery(path: string, current: Record<string, unknown>, change
   const query = params.toString()
   return query ? `${path}?${query}` : path
 }
+
+/** Names of the refresh run's sources (source_runs.source), as the freshness line shows them. */
+const RUN_SOURCE_LABELS: Record<string, string> = {
+  cqc: 'CQC',
+  fhrs: 'Food hygiene (FSA)',
+  companies_house: 'Companies House',
+  council_inbox: 'Council files',
+}
+
+export function runSourceLabel(source: string): string {
+  return RUN_SOURCE_LABELS[source] ?? sourceLabel(source)
+}

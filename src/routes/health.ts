@@ -22,10 +22,13 @@ export function healthRoutes(services: Services): Router {
       })
     } catch (error) {
       services.logger.error({ err: error }, 'health check failed')
-      res.status(503).set('Cache-Control', 'no-store').json({
-        status: 'DOWN',
-        database: { reachable: false, error: (error as Error).message },
-      })
+      res
+        .status(503)
+        .set('Cache-Control', 'no-store')
+        .json({
+          status: 'DOWN',
+          database: { reachable: false, error: (error as Error).message },
+        })
     }
   })
   return router

@@ -3,7 +3,7 @@ import { LISTING_SORTS, type ListingFilter } from '../data/serviceListing.js'
 import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
 
 /** A query parameter that may repeat (`?rag=red&rag=amber`) or hold a comma list (`?rag=red,amber`). */
-function repeated<T extends z.ZodType<string>>(item: T) {
+function repeated<T extends z.ZodType<string, string>>(item: T) {
   return z
     .union([z.string(), z.array(z.string())])
     .optional()
@@ -38,7 +38,12 @@ export function toListingFilter(query: ServiceFilterQuery): ListingFilter {
     type: query.type,
     q: query.q || undefined,
     deteriorating: query.deteriorating === 'true' || query.deteriorating === '1' ? true : undefined,
-    eligible: query.eligible === 'true' || query.eligible === 'yes' ? true : query.eligible === 'false' || query.eligible === 'no' ? false : undefined,
+    eligible:
+      query.eligible === 'true' || query.eligible === 'yes'
+        ? true
+        : query.eligible === 'false' || query.eligible === 'no'
+          ? false
+          : undefined,
     sort: query.sort,
     direction: query.dir,
     limit: query.pageSize,

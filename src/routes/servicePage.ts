@@ -1,9 +1,17 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { RAG_ORDER, type Rag } from '../domain/vocabulary.js'
+import type { Rag } from '../domain/vocabulary.js'
 import type { Services } from '../services/container.js'
 import type { ServiceDetail } from '../services/dashboardService.js'
-import { ageText, formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel, sourceLabel } from './display.js'
+import {
+  ageText,
+  formatDate,
+  formatDateTime,
+  indicatorLabel,
+  ragTag,
+  serviceTypeLabel,
+  sourceLabel,
+} from './display.js'
 
 const refSchema = z.string().trim().min(1).max(100)
 
@@ -23,9 +31,9 @@ export function servicePageViewModel(detail: ServiceDetail, services: Services, 
   const tz = services.config.TZ
   const { service, risk } = detail
   const seeNotes = canSeeIntelligence(role)
-  const chartPoints = detail.history.map((point) => ({ date: point.asOf, rag: point.rag, level: RAG_ORDER[point.rag] }))
-  if (risk && chartPoints.length > 0 && chartPoints[chartPoints.length - 1]?.date !== today) {
-    chartPoints.push({ date: today, rag: risk.rag, level: RAG_ORDER[risk.rag] })
+  const chartPoints = detail.history.map((point) => ({ at: point.asOf, rag: point.rag, label: formatDate(point.asOf) }))
+  if (risk && chartPoints.length > 0 && chartPoints[chartPoints.length - 1]?.at !== today) {
+    chartPoints.push({ at: today, rag: risk.rag, label: formatDate(today) })
   }
   return {
     pageTitle: service.name,
@@ -79,17 +87,21 @@ export function servicePageViewModel(detail: ServiceDetail, services: Services, 
         }
       : null,
     chart: {
-      id: 'rag-history-data',
-      data: { points: chartPoints },
+      id: 'rag-history',
+      data: { type: 'rag-history', label: 'Overall RAG', points: chartPoints },
       label: `RAG history for ${service.name}: ${
         chartPoints.length === 0
           ? 'no history yet'
-          : `${chartPoints.length} points from ${formatDate(chartPoints[0]?.date)} to ${formatDate(chartPoints[chartPoints.length - 1]?.date)}`
+          : `${chartPoints.length} points from ${chartPoints[0]?.label} to ${chartPoints[chartPoints.length - 1]?.label}; the same data is in the table of RAG changes`
       }`,
     },
     historyRows: [...detail.history]
       .reverse()
-      .map((point) => ({ date: formatDate(point.asOf), tag: ragTag(point.rag as Rag), overridden: point.rag !== point.computedRag })),
+      .map((point) => ({
+        date: formatDate(point.asOf),
+        tag: ragTag(point.rag as Rag),
+        overridden: point.rag !== point.computedRag,
+      })),
     observations: detail.observations.map((o) => ({
       indicator: indicatorLabel(o.indicator),
       date: formatDate(o.observedOn),

@@ -5,10 +5,15 @@ import { RuleSetRepository } from '../data/ruleSets.js'
 import { RunRepository } from '../data/runs.js'
 import { ServiceListingRepository } from '../data/serviceListing.js'
 import { ServiceRepository } from '../data/services.js'
+import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
+import { factsFromRiskResult } from '../domain/eligibility.js'
 import type { Logger } from '../logger.js'
 import { DashboardService } from './dashboardService.js'
+import { DpsService } from './dpsService.js'
 import { RiskService } from './riskService.js'
+// region: feature-imports
+// endregion
 
 export interface Clock {
   /** The council's calendar date (ISO), in the configured time zone. */
@@ -40,7 +45,35 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   const dashboard = new DashboardService({ services: serviceRepository, listing, runs, observations })
 
+  const dpsRepository = new DpsRepository(db)
+  const dps = new DpsService({
+    repository: dpsRepository,
+    today: clock.today,
+    currentFacts: async (serviceId) => {
+      const current = await runs.current(serviceId)
+      return current ? factsFromRiskResult(current.result) : null
+    },
+  })
+  // Every published run, overnight or an entry's, re-evaluates the DPS gate for the services it touched.
+  risk.onPublish(async (runId, _changed, touched) => {
+    await dps.evaluateMemberships(runId, touched === 'all' ? undefined : touched)
+  })
+
+  // Feature services: keep each feature's lines inside its own region (and its imports in the matching region above).
+  // region: refresh-admin
+  // endregion
+  // region: intelligence
+  // endregion
+  // region: compliance
+  // endregion
+  // region: market
+  // endregion
+  // region: inbox
+  // endregion
+
   return {
+    // region: returned-features (one line per feature service, alphabetical)
+    // endregion
     db,
     config,
     logger,
@@ -52,6 +85,8 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     listing,
     risk,
     dashboard,
+    dpsRepository,
+    dps,
   }
 }
 

@@ -38,9 +38,16 @@ const BATCH = 1000
 /** Turns observations into judgements and publishes them as runs (SPEC §3, ARCHITECTURE "one run at a time"). */
 export class RiskService {
   private readonly afterPublish: AfterPublish[]
+  private overrides: OverrideLookup | undefined
 
   constructor(private readonly deps: RiskServiceDeps) {
     this.afterPublish = [...(deps.afterPublish ?? [])]
+    this.overrides = deps.overrides
+  }
+
+  /** Supplies active manual overrides (the compliance workflow's repository). */
+  useOverrides(lookup: OverrideLookup): void {
+    this.overrides = lookup
   }
 
   /** Registers work to do after every publish (eligibility, digests). */
@@ -155,7 +162,7 @@ export class RiskService {
   }
 
   private async overridesFor(serviceIds: number[], asOf: string): Promise<Map<number, ActiveOverride>> {
-    return this.deps.overrides ? this.deps.overrides.activeFor(serviceIds, asOf) : new Map()
+    return this.overrides ? this.overrides.activeFor(serviceIds, asOf) : new Map()
   }
 
   private async runAfterPublish(runId: number, changed: number[], all: number[] | 'all'): Promise<void> {

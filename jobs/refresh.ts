@@ -1,0 +1,111 @@
+import cliProgress from 'cli-progress'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { migrate, openDatabase } from '../src/data/database.js'
+import { AnotherRunInProgressError } from '../src/data/runs.js'
+import { createLogger } from '../src/logger.js'
+import { createServices } from '../src/services/container.js'
+import { RefreshService, type RefreshProgress, type RefreshSummary } from '../src/services/refreshService.js'
+import { buildSourceSteps } from '../src/services/sources/index.js'
+
+/** Progress bars on a terminal; plain lines when the output is a log (cron child process, CI). */
+function progressReporter(interactive: boolean): RefreshProgress & { stop(): void } {
+  const out = (line: string) => process.stdout.write(`${line}\n`)
+  if (!interactive) {
+    let lastPercent = -1
+    return {
+      onSourceStart: (step) => out(`${step.label}: starting`),
+      onSourceEnd: (s) => out(`${s.label}: ${s.status}${s.error ? ` (${s.error})` : ''}`),
+      onComputeProgress: (done, total) => {
+        const percent = total === 0 ? 100 : Math.floor((done / total) * 10) * 10
+        if (percent !== lastPercent) out(`Computing risk: ${done}/${total}`)
+        lastPercent = percent
+      },
+      stop: () => undefined,
+    }
+  }
+  const bars = new cliProgress.MultiBar(
+    { format: '{label} [{bar}] {value}/{total} {status}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  )
+  const bySource = new Map<string, cliProgress.SingleBar>()
+  let compute: cliProgress.SingleBar | undefined
+  return {
+    onSourceStart: (step) => bySource.set(step.source, bars.create(1, 0, { label: step.label.padEnd(20), status: '' })),
+    onSourceProgress: (step, done, total) => {
+      const bar = bySource.get(step.source)
+      if (total !== null) bar?.setTotal(total)
+      bar?.update(done)
+    },
+    onSourceEnd: (s) => {
+      const bar = bySource.get(s.source) ?? bars.create(1, 0, { label: s.label.padEnd(20), status: '' })
+      bar.update(bar.getTotal(), { status: s.status })
+    },
+    onComputeProgress: (done, total) => {
+      compute ??= bars.create(total, 0, { label: 'Risk'.padEnd(20), status: '' })
+      compute.update(done, { status: done === total ? 'done' : '' })
+    },
+    stop: () => bars.stop(),
+  }
+}
+
+function printSummary(summary: RefreshSummary): void {
+  const rows = summary.sources.map((s) => ({
+    source: s.label,
+    status: s.status,
+    read: s.result?.read ?? 0,
+    matched: s.result?.matched ?? 0,
+    changed: s.result?.changed ?? 0,
+    unchanged: s.result?.unchanged ?? 0,
+    rejected: s.result?.rejected ?? 0,
+    seconds: (s.durationMs / 1000).toFixed(1),
+    error: s.error ?? '',
+  }))
+  process.stdout.write(`\nRefresh run ${summary.runId} as of ${summary.asOf}\n`)
+  if (rows.length) console.table(rows)
+  process.stdout.write(
+    `Services computed: ${summary.servicesComputed}; judgements changed: ${summary.servicesChanged}; ` +
+      `RAG changes: ${summary.ragChanges}; took ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+  )
+}
+
+function triggerFromArgs(argv: string[]): string {
+  const index = argv.indexOf('--trigger')
+  return index >= 0 && argv[index + 1] ? (argv[index + 1] as string) : 'manual'
+}
+
+/** `npm run refresh`: exit 0 when the run completed (even with a failed source), non-zero when it could not run. */
+async function main(): Promise<number> {
+  const config = loadConfig()
+  const logger = createLogger(process.stdout.isTTY ? 'warn' : config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL)
+  const db = openDatabase(config.DATABASE_PATH)
+  try {
+    migrate(db)
+    const services = createServices(db, config, logger)
+    const progress = progressReporter(Boolean(process.stdout.isTTY))
+    try {
+      const summary = await new RefreshService(services, buildSourceSteps(services)).run({
+        trigger: triggerFromArgs(process.argv.slice(2)),
+        progress,
+      })
+      progress.stop()
+      printSummary(summary)
+      return 0
+    } finally {
+      progress.stop()
+    }
+  } finally {
+    db.close()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof AnotherRunInProgressError) {
+      process.stderr.write(`${error.message}\n`)
+    } else {
+      process.stderr.write(`Refresh could not run: ${(error as Error).stack ?? String(error)}\n`)
+    }
+    process.exit(1)
+  },
+)

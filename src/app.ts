@@ -1,0 +1,82 @@
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express'
+import { pinoHttp } from 'pino-http'
+import { randomUUID } from 'node:crypto'
+import { requireApiRole, requireRole, setUpAuthentication } from './auth/authentication.js'
+import { setUpCsrf } from './auth/csrf.js'
+import { HttpError } from './auth/httpErrors.js'
+import { setUpWebSession } from './auth/session.js'
+import { setUpWebSecurity } from './auth/webSecurity.js'
+import { ApiTokensRepository } from './data/apiTokens.js'
+import { UsersRepository } from './data/users.js'
+import { sendApiError } from './routes/apiErrors.js'
+import { healthRoutes } from './routes/health.js'
+import { apiRouters, pageRouters } from './routes/index.js'
+import { navigationFor } from './routes/navigation.js'
+import { signInRoutes } from './routes/signIn.js'
+import type { Services } from './services/container.js'
+import { renderErrorPage, setUpViews } from './views/setup.js'
+
+export interface AppOptions {
+  /** Log each request (off in tests). */
+  requestLogging?: boolean
+}
+
+const ALL_ROLES = ['admin', 'compliance', 'assessor'] as const
+
+/** createApp(services): middleware and routers in order, reading like a table of contents. */
+export function createApp(services: Services, options: AppOptions = {}): Express {
+  const app = express()
+  const production = services.config.NODE_ENV === 'production'
+  app.disable('x-powered-by')
+  app.set('trust proxy', 'loopback')
+  app.set('query parser', 'simple')
+
+  if (options.requestLogging ?? true) {
+    app.use(
+      pinoHttp({ logger: services.logger, genReqId: (req) => (req.headers['x-request-id'] as string) || randomUUID() }),
+    )
+  }
+  app.use(healthRoutes(services))
+  app.use(setUpWebSecurity({ production }))
+  setUpViews(app, { timeZone: services.config.TZ, now: () => services.clock.now() })
+  app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 500 }))
+  app.use('/api', express.json({ limit: '1mb' }))
+  app.use(setUpWebSession(services.db, services.config))
+  app.use(
+    setUpAuthentication({ users: new UsersRepository(services.db), apiTokens: new ApiTokensRepository(services.db) }),
+  )
+  app.use(setUpCsrf())
+  app.use((req, res, next) => {
+    res.locals.navigation = navigationFor(res.locals.user?.role, req.path)
+    next()
+  })
+
+  app.use(signInRoutes({ users: new UsersRepository(services.db), logger: services.logger }))
+  app.use('/api/v1', requireApiRole(...ALL_ROLES), ...apiRouters(services))
+  app.use('/api', (_req, res) => sendApiError(res, 404, 'Not found'))
+  app.use(requireRole(...ALL_ROLES), ...pageRouters(services))
+
+  app.use((_req, res) => renderErrorPage(res, 404))
+  app.use(errorHandler(services, production))
+  return app
+}
+
+function isApiRequest(req: Request): boolean {
+  return req.originalUrl.startsWith('/api/')
+}
+
+function errorHandler(services: Services, production: boolean): ErrorRequestHandler {
+  return (error: unknown, req: Request, res: Response, _next) => {
+    const status =
+      error instanceof HttpError
+        ? error.status
+        : typeof (error as { status?: unknown }).status === 'number'
+          ? ((error as { status: number }).status ?? 500)
+          : 500
+    if (status >= 500) services.logger.error({ err: error, url: req.originalUrl }, 'request failed')
+    if (res.headersSent) return
+    const message = status >= 500 && production ? 'Internal server error' : (error as Error).message
+    if (isApiRequest(req)) return sendApiError(res, status, status >= 500 ? 'Internal server error' : message)
+    renderErrorPage(res, status, status === 403 || status === 404 || status >= 500 ? {} : { messages: [message] })
+  }
+}

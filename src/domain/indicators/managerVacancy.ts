@@ -1,0 +1,96 @@
+import type { Observation } from '../observation.js'
+import {
+  ageInDays,
+  compactWord,
+  indicatorResult,
+  newestFirst,
+  noDataResult,
+  plural,
+  quoted,
+  type IndicatorAssessor,
+} from './common.js'
+
+const isVacancy = (observation: Observation) => compactWord(observation.value) === 'vacant'
+const isInPost = (observation: Observation) => compactWord(observation.value) === 'inpost'
+
+/**
+ * Each 'vacant' record is a vacancy from observedOn until its end date (null: not filled). A later 'in_post'
+ * record closes every vacancy that started before it; on the same day the vacancy wins (the engine errs toward
+ * flagging). The post is vacant as of a date while any vacancy is still open then; it has been vacant since the
+ * earliest of those open vacancies started.
+ */
+export function openVacancies(observations: readonly Observation[], asOf: string): Observation[] {
+  const lastInPost = observations
+    .filter(isInPost)
+    .reduce<string | null>((latest, o) => (latest === null || o.observedOn > latest ? o.observedOn : latest), null)
+  return observations.filter(
+    (observation) =>
+      isVacancy(observation) &&
+      (observation.endDate === null || observation.endDate > asOf) &&
+      (lastInPost === null || observation.observedOn >= lastInPost),
+  )
+}
+
+export const assessManagerVacancy: IndicatorAssessor = (observations, { ruleSet, asOf }) => {
+  const rules = ruleSet.indicators.manager_vacancy
+  const key = 'manager_vacancy'
+  const newest = newestFirst(observations)[0]
+  if (!newest) return noDataResult(key, 'No registered manager information')
+
+  const open = openVacancies(observations, asOf)
+  const start = open.reduce<Observation | undefined>(
+    (earliest, o) => (!earliest || o.observedOn < earliest.observedOn ? o : earliest),
+    undefined,
+  )
+  if (start) {
+    const vacantDays = ageInDays(start.observedOn, asOf)
+    return indicatorResult(
+      {
+        key,
+        level: vacantDays > rules.redWhenVacantMoreThanDays ? 'red' : 'amber',
+        value: `Vacant for ${plural(vacantDays, 'day')}`,
+        date: start.observedOn,
+        source: start.source,
+        reason: `Registered manager post vacant since ${start.observedOn} (${plural(vacantDays, 'day')})`,
+      },
+      asOf,
+      rules.staleAfterDays,
+    )
+  }
+  if (!isVacancy(newest) && !isInPost(newest)) {
+    return {
+      key,
+      level: 'none',
+      value: newest.value,
+      date: newest.observedOn,
+      source: newest.source,
+      reason: `Registered manager status ${quoted(newest.value)} is not recognised`,
+      stale: false,
+    }
+  }
+  // In post: the latest sign of it is an 'in_post' record or the filling of a vacancy.
+  const signs = observations.flatMap((o) =>
+    isInPost(o)
+      ? [{ date: o.observedOn, filled: false, source: o.source }]
+      : isVacancy(o) && o.endDate !== null
+        ? [{ date: o.endDate, filled: true, source: o.source }]
+        : [],
+  )
+  const latest = signs.reduce<(typeof signs)[number] | undefined>(
+    (best, s) => (!best || s.date > best.date ? s : best),
+    undefined,
+  )
+  const reason = latest?.filled ? `Registered manager in post since ${latest.date}` : 'Registered manager in post'
+  return indicatorResult(
+    {
+      key,
+      level: 'green',
+      value: 'In post',
+      date: latest?.date ?? newest.observedOn,
+      source: latest?.source ?? newest.source,
+      reason,
+    },
+    asOf,
+    rules.staleAfterDays,
+  )
+}

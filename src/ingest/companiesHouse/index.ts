@@ -1,0 +1,7 @@
+export {
+  CompaniesHouseClient,
+  normaliseCompanyNumber,
+  readCompaniesHouse,
+  type CompaniesHouseClientOptions,
+  type CompanyFacts,
+} from './connector.js'

@@ -1,0 +1,5 @@
+export { CqcApiClient, cqcSoftLimit, type CqcApiClientOptions } from './apiClient.js'
+export { readCqcApi, type CqcApiRequest, type CqcApiResult } from './apiConnector.js'
+export { readCqcFile, type CqcFileKind, type CqcFileRequest, type CqcFileResult } from './fileConnector.js'
+export type { CqcLocationFacts, CqcProviderFacts } from './facts.js'
+export { normaliseCqcRating, parseCqcDate } from './ratings.js'

@@ -1,0 +1,51 @@
+import closeWithGrace from 'close-with-grace'
+import type { Server } from 'node:http'
+import { createApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { migrate, openDatabase } from './data/database.js'
+import { scheduleRefresh } from '../jobs/schedule.js'
+import { createLogger } from './logger.js'
+import { createServices } from './services/container.js'
+import { prepareDatabase } from './services/startup.js'
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const logger = createLogger(config.LOG_LEVEL)
+  const db = openDatabase(config.DATABASE_PATH)
+  const applied = migrate(db)
+  if (applied.length) logger.info({ applied }, 'database migrated')
+  const services = createServices(db, config, logger)
+  const say = (line: string) => process.stdout.write(`${line}\n`)
+
+  const { demoUsers } = await prepareDatabase(services, say)
+  const app = createApp(services)
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.PORT, () => resolve(s))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.PORT
+  say(`\nProvider Risk Dashboard is running at http://localhost:${port}/`)
+  if (demoUsers.length) {
+    say('Demo sign-ins (development only):')
+    for (const user of demoUsers) say(`  ${user.role.padEnd(10)} ${user.email}  password: ${user.password}`)
+  }
+  const schedule = config.REFRESH_SCHEDULE_ENABLED ? scheduleRefresh(config, logger) : null
+  if (schedule) say(`Overnight refresh scheduled: "${config.REFRESH_CRON}" (${config.TZ})`)
+
+  closeWithGrace({ delay: 10_000, logger: { error: (m: unknown) => logger.error(m) } }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down')
+    await schedule?.stop()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    db.close()
+  })
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+  } else {
+    process.stderr.write(`Could not start: ${(error as Error).stack ?? String(error)}\n`)
+  }
+  process.exit(1)
+})

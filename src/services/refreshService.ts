@@ -1,0 +1,170 @@
+import type { SourceReject, SourceRunStatus } from '../data/runs.js'
+import type { Services } from './container.js'
+
+export interface SourceStepContext {
+  runId: number
+  /** The council's date the run judges as of. */
+  asOf: string
+  /** Progress within the source: done of total (total may be unknown: null). */
+  progress: (done: number, total: number | null) => void
+  signal?: AbortSignal
+}
+
+export interface SourceStepResult {
+  read: number
+  matched: number
+  changed: number
+  unchanged: number
+  rejected: number
+  rejects: SourceReject[]
+  /** Services whose observations changed, so the caller knows what moved. */
+  changedServiceIds?: number[]
+}
+
+/** One source of the overnight run. A source with neither a base URL nor a file is not configured, not failed. */
+export interface SourceStep {
+  source: string
+  label: string
+  configured: boolean
+  run(context: SourceStepContext): Promise<SourceStepResult>
+}
+
+export interface SourceSummary {
+  source: string
+  label: string
+  status: SourceRunStatus
+  result: SourceStepResult | null
+  error: string | null
+  durationMs: number
+}
+
+export interface RefreshSummary {
+  runId: number
+  asOf: string
+  sources: SourceSummary[]
+  servicesComputed: number
+  servicesChanged: number
+  ragChanges: number
+  durationMs: number
+}
+
+export interface RefreshProgress {
+  onSourceStart?(step: SourceStep): void
+  onSourceProgress?(step: SourceStep, done: number, total: number | null): void
+  onSourceEnd?(summary: SourceSummary): void
+  onComputeProgress?(done: number, total: number): void
+}
+
+const EMPTY_RESULT: SourceStepResult = { read: 0, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }
+
+/**
+ * The overnight refresh (SPEC §6): each source in turn (a failing source keeps its last good data and does not stop
+ * the others), then every service recomputed under the run and published at once.
+ */
+export class RefreshService {
+  constructor(
+    private readonly services: Services,
+    private readonly steps: SourceStep[],
+  ) {}
+
+  async run(options: { trigger: string; progress?: RefreshProgress; signal?: AbortSignal }): Promise<RefreshSummary> {
+    const started = Date.now()
+    const rules = await this.services.risk.activeRuleSet()
+    const runId = await this.services.runs.startRun('full', { trigger: options.trigger, ruleSetVersion: rules.version })
+    const asOf = this.services.clock.today()
+    const log = this.services.logger.child({ runId })
+    log.info({ trigger: options.trigger }, 'refresh started')
+    try {
+      const sources: SourceSummary[] = []
+      for (const step of this.steps) {
+        sources.push(await this.runStep(runId, asOf, step, options))
+        await this.services.runs.heartbeat(runId)
+      }
+      const computed = await this.services.risk.stageAll(runId, rules, asOf, options.progress?.onComputeProgress)
+      const outcome = await this.services.risk.publishFull(runId, computed)
+      const summary: RefreshSummary = {
+        runId,
+        asOf,
+        sources,
+        servicesComputed: computed,
+        servicesChanged: outcome.changed,
+        ragChanges: outcome.ragChanges,
+        durationMs: Date.now() - started,
+      }
+      log.info({ ...summary, sources: sources.map((s) => `${s.source}:${s.status}`) }, 'refresh published')
+      return summary
+    } catch (error) {
+      await this.services.runs.failRun(runId, (error as Error).message)
+      log.error({ err: error }, 'refresh failed')
+      throw error
+    }
+  }
+
+  private async runStep(
+    runId: number,
+    asOf: string,
+    step: SourceStep,
+    options: { progress?: RefreshProgress; signal?: AbortSignal },
+  ): Promise<SourceSummary> {
+    const startedAt = new Date().toISOString()
+    const started = Date.now()
+    const record = (status: SourceRunStatus, result: SourceStepResult, error: string | null) =>
+      this.services.runs.recordSourceRun({
+        runId,
+        source: step.source,
+        status,
+        startedAt,
+        finishedAt: status === 'running' ? null : new Date().toISOString(),
+        ...result,
+        error,
+      })
+    if (!step.configured) {
+      await record('not_configured', EMPTY_RESULT, null)
+      const summary = {
+        source: step.source,
+        label: step.label,
+        status: 'not_configured' as const,
+        result: null,
+        error: null,
+        durationMs: 0,
+      }
+      options.progress?.onSourceEnd?.(summary)
+      return summary
+    }
+    options.progress?.onSourceStart?.(step)
+    await record('running', EMPTY_RESULT, null)
+    try {
+      const result = await step.run({
+        runId,
+        asOf,
+        signal: options.signal,
+        progress: (done, total) => options.progress?.onSourceProgress?.(step, done, total),
+      })
+      await record('succeeded', result, null)
+      const summary = {
+        source: step.source,
+        label: step.label,
+        status: 'succeeded' as const,
+        result,
+        error: null,
+        durationMs: Date.now() - started,
+      }
+      options.progress?.onSourceEnd?.(summary)
+      return summary
+    } catch (error) {
+      const message = (error as Error).message
+      this.services.logger.warn({ runId, source: step.source, err: error }, 'source failed; keeping its last good data')
+      await record('failed', EMPTY_RESULT, message)
+      const summary = {
+        source: step.source,
+        label: step.label,
+        status: 'failed' as const,
+        result: null,
+        error: message,
+        durationMs: Date.now() - started,
+      }
+      options.progress?.onSourceEnd?.(summary)
+      return summary
+    }
+  }
+}

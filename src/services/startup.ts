@@ -1,0 +1,29 @@
+import { createDemoUsers, DEMO_USERS, type DemoCredential } from '../auth/demoUsers.js'
+import { UsersRepository } from '../data/users.js'
+import type { Services } from './container.js'
+import { seedDemoBorough } from './demoSeedService.js'
+import { RefreshService } from './refreshService.js'
+import { buildSourceSteps } from './sources/index.js'
+
+export interface StartupOutcome {
+  seeded: boolean
+  demoUsers: DemoCredential[]
+}
+
+/**
+ * `npm start` on an empty database seeds the demo borough and its users and computes a first snapshot; on a
+ * non-empty one it changes nothing. Production never gets demo data or demo users.
+ */
+export async function prepareDatabase(services: Services, log: (line: string) => void): Promise<StartupOutcome> {
+  await services.risk.activeRuleSet()
+  if (services.config.NODE_ENV === 'production') return { seeded: false, demoUsers: [] }
+  const users = new UsersRepository(services.db)
+  await createDemoUsers(users, services.config.NODE_ENV)
+  const demoUsers = [...DEMO_USERS]
+  if ((await services.serviceRepository.count()) > 0) return { seeded: false, demoUsers }
+  log('Empty database: seeding the demo borough')
+  await seedDemoBorough(services, { onProgress: log })
+  const summary = await new RefreshService(services, buildSourceSteps(services)).run({ trigger: 'first start' })
+  log(`First refresh: ${summary.servicesComputed} services computed, run ${summary.runId}`)
+  return { seeded: true, demoUsers }
+}
