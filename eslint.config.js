@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import prettier from 'eslint-plugin-prettier/recommended'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '/data/', 'public/', 'coverage/', 'test-results/', 'bench/.data/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/**', 'public/', 'coverage/', 'test-results/', 'bench/.data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -21,7 +21,10 @@ export function refreshCommand(): { command: string; args: string[] } {
 export function runRefreshInChildProcess(logger: Logger, trigger = 'schedule'): Promise<number> {
   const { command, args } = refreshCommand()
   return new Promise((resolve) => {
-    const child = spawn(command, [...args, '--trigger', trigger], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+    const child = spawn(command, [...args, '--trigger', trigger], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    })
     child.stdout.on('data', (chunk: Buffer) => logger.debug({ refresh: chunk.toString().trimEnd() }, 'refresh output'))
     child.stderr.on('data', (chunk: Buffer) => logger.warn({ refresh: chunk.toString().trimEnd() }, 'refresh output'))
     child.on('error', (err) => {
@@ -49,7 +52,8 @@ export function scheduleRefresh(
   logger: Logger,
   run: () => Promise<unknown> = () => runRefreshInChildProcess(logger),
 ): RefreshSchedule {
-  if (!cron.validate(config.REFRESH_CRON)) throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
+  if (!cron.validate(config.REFRESH_CRON))
+    throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
   const task = cron.schedule(
     config.REFRESH_CRON,
     async () => {

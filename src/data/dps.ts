@@ -1,3 +1,4 @@
+import { appendAuditEntry } from './audit.js'
 import type { Db } from './database.js'
 import { gatesSchema, type EligibilityResult, type FailingGate, type Gates } from '../domain/eligibility.js'
 import type { LotTier, MembershipStatus, ReferralLot } from '../domain/referral.js'
@@ -120,6 +121,16 @@ export interface Task {
   note: string | null
 }
 
+/** An open task with what it is about, for the DPS page. */
+export interface TaskView extends Task {
+  serviceRef: string
+  serviceName: string
+  dpsId: number | null
+  dpsName: string | null
+  lotId: number | null
+  lotName: string | null
+}
+
 export interface NewAward {
   dpsId: number
   lotId: number
@@ -140,9 +151,16 @@ export interface Award extends NewAward {
 
 export type AwardRefusal = 'ineligible' | 'duplicate_reference' | 'not_found'
 /** A refusal's `message` is one readable line; `failingGates` lists the gates for an 'ineligible' refusal. */
+/** `field` names the input a 'not_found' or 'duplicate_reference' refusal is about. */
 export type AwardOutcome =
   | { ok: true; award: Award }
-  | { ok: false; refused: AwardRefusal; message: string; failingGates: FailingGate[] }
+  | {
+      ok: false
+      refused: AwardRefusal
+      message: string
+      failingGates: FailingGate[]
+      field?: 'serviceRef' | 'lotId' | 'reference'
+    }
 
 export interface MemberAwards {
   lotId: number
@@ -231,6 +249,14 @@ interface TaskRow {
   closed_at: string | null
   closed_by: string | null
   note: string | null
+}
+interface TaskViewRow extends TaskRow {
+  service_ref: string
+  service_name: string
+  dps_id: number | null
+  dps_name: string | null
+  lot_id: number | null
+  lot_name: string | null
 }
 interface AwardRow {
   id: number
@@ -347,6 +373,18 @@ function toTask(row: TaskRow): Task {
   }
 }
 
+function toTaskView(row: TaskViewRow): TaskView {
+  return {
+    ...toTask(row),
+    serviceRef: row.service_ref,
+    serviceName: row.service_name,
+    dpsId: row.dps_id,
+    dpsName: row.dps_name,
+    lotId: row.lot_id,
+    lotName: row.lot_name,
+  }
+}
+
 function toAward(row: AwardRow): Award {
   return {
     id: row.id,
@@ -385,6 +423,15 @@ const EVENT_SELECT = `
   JOIN dps_lots l ON l.id = m.lot_id
   JOIN dps d ON d.id = l.dps_id
   JOIN services s ON s.id = m.service_id`
+
+const TASK_VIEW_SELECT = `
+  SELECT t.*, s.ref AS service_ref, s.name AS service_name, d.id AS dps_id, d.name AS dps_name,
+         l.id AS lot_id, l.name AS lot_name
+  FROM tasks t
+  JOIN services s ON s.id = t.service_id
+  LEFT JOIN dps_memberships m ON m.id = t.membership_id
+  LEFT JOIN dps_lots l ON l.id = m.lot_id
+  LEFT JOIN dps d ON d.id = l.dps_id`
 
 const AWARD_SELECT = `
   SELECT a.id, a.dps_id, a.lot_id, a.service_id, s.ref AS service_ref, a.weekly_hours, a.start_date, a.reference,
@@ -508,6 +555,10 @@ export class DpsRepository {
          VALUES ('review_membership', @serviceId, @membershipId, @at, @note)`,
       ),
       openTasks: db.prepare<[], TaskRow>('SELECT * FROM tasks WHERE closed_at IS NULL ORDER BY opened_at, id'),
+      openTaskViews: db.prepare<[], TaskViewRow>(
+        `${TASK_VIEW_SELECT} WHERE t.closed_at IS NULL ORDER BY t.opened_at, t.id`,
+      ),
+      taskViewById: db.prepare<[number], TaskViewRow>(`${TASK_VIEW_SELECT} WHERE t.id = ?`),
       closeTask: db.prepare<{ id: number; at: string; closedBy: string; note: string | null }>(
         `UPDATE tasks SET closed_at = @at, closed_by = @closedBy, note = COALESCE(@note, note)
          WHERE id = @id AND closed_at IS NULL`,
@@ -543,7 +594,8 @@ export class DpsRepository {
     }
   }
 
-  async createDps(input: NewDps): Promise<DpsWithLots> {
+  /** Creates a DPS with its lots; with an actor, audited as `dps.created` in the same transaction. */
+  async createDps(input: NewDps, actor?: string): Promise<DpsWithLots> {
     const now = new Date().toISOString()
     const gates = gatesSchema.parse(input.gates)
     const id = this.db.transaction(() => {
@@ -555,23 +607,33 @@ export class DpsRepository {
       })
       const dpsId = Number(result.lastInsertRowid)
       for (const lot of input.lots ?? []) this.insertLot(dpsId, lot, now)
+      this.audit(actor, 'dps.created', 'dps', dpsId, null, { ...input, gates }, now)
       return dpsId
     }).immediate()
     return (await this.getDps(id)) as DpsWithLots
   }
 
-  async updateGates(dpsId: number, gates: Gates): Promise<boolean> {
+  /** Replaces a DPS's gates; with an actor, audited as `dps.gates_changed` (before and after). */
+  async updateGates(dpsId: number, gates: Gates, actor?: string): Promise<boolean> {
     const parsed = gatesSchema.parse(gates)
-    const result = this.statements.updateGates.run({
-      id: dpsId,
-      gates: JSON.stringify(parsed),
-      now: new Date().toISOString(),
-    })
-    return result.changes === 1
+    const now = new Date().toISOString()
+    return this.db.transaction(() => {
+      const before = this.statements.dpsById.get(dpsId)
+      if (!before) return false
+      this.statements.updateGates.run({ id: dpsId, gates: JSON.stringify(parsed), now })
+      this.audit(actor, 'dps.gates_changed', 'dps', dpsId, toDps(before).gates, parsed, now)
+      return true
+    }).immediate()
   }
 
-  async addLot(dpsId: number, lot: NewLot): Promise<Lot> {
-    const id = this.insertLot(dpsId, lot, new Date().toISOString())
+  /** Adds a lot to a DPS; with an actor, audited as `dps.lot_added`. */
+  async addLot(dpsId: number, lot: NewLot, actor?: string): Promise<Lot> {
+    const now = new Date().toISOString()
+    const id = this.db.transaction(() => {
+      const lotId = this.insertLot(dpsId, lot, now)
+      this.audit(actor, 'dps.lot_added', 'dps_lot', lotId, null, { dpsId, ...lot }, now)
+      return lotId
+    }).immediate()
     return toLot(this.statements.lotById.get(id) as LotRow)
   }
 
@@ -600,17 +662,42 @@ export class DpsRepository {
   }
 
   /** Admits a service to a lot, or re-admits a suspended or removed member. Admitting a member again changes nothing. */
-  async admitMember(input: { lotId: number; serviceId: number; on: string; reason?: string | null }): Promise<Membership> {
-    this.statements.admit.run({ lotId: input.lotId, serviceId: input.serviceId, on: input.on, reason: input.reason ?? null })
-    return toMembership(this.statements.membershipByLotService.get(input.lotId, input.serviceId) as MembershipRow)
+  /**
+   * Admits a service to a lot, or re-admits a suspended or removed member. Admitting a member again changes nothing.
+   * With an actor, a change is audited as `dps.member_admitted` (before and after).
+   */
+  async admitMember(
+    input: { lotId: number; serviceId: number; on: string; reason?: string | null },
+    actor?: string,
+  ): Promise<Membership> {
+    return this.db.transaction(() => {
+      const beforeRow = this.statements.membershipByLotService.get(input.lotId, input.serviceId)
+      const result = this.statements.admit.run({
+        lotId: input.lotId,
+        serviceId: input.serviceId,
+        on: input.on,
+        reason: input.reason ?? null,
+      })
+      const after = toMembership(this.statements.membershipByLotService.get(input.lotId, input.serviceId) as MembershipRow)
+      if (result.changes > 0) {
+        const before = beforeRow ? toMembership(beforeRow) : null
+        this.audit(actor, 'dps.member_admitted', 'dps_membership', after.id, before, after)
+      }
+      return after
+    }).immediate()
   }
 
-  async suspendMember(membershipId: number, change: { on: string; reason: string }): Promise<Membership | null> {
-    return this.setStatus(membershipId, 'suspended', change)
+  async suspendMember(membershipId: number, change: { on: string; reason: string }, actor?: string): Promise<Membership | null> {
+    return this.setStatus(membershipId, 'suspended', change, actor)
   }
 
-  async removeMember(membershipId: number, change: { on: string; reason: string }): Promise<Membership | null> {
-    return this.setStatus(membershipId, 'removed', change)
+  async removeMember(membershipId: number, change: { on: string; reason: string }, actor?: string): Promise<Membership | null> {
+    return this.setStatus(membershipId, 'removed', change, actor)
+  }
+
+  async findMembershipById(membershipId: number): Promise<Membership | null> {
+    const row = this.statements.membershipById.get(membershipId)
+    return row ? toMembership(row) : null
   }
 
   async findMembership(lotId: number, serviceId: number): Promise<Membership | null> {
@@ -694,9 +781,27 @@ export class DpsRepository {
     return this.statements.openTasks.all().map(toTask)
   }
 
+  /** Open tasks with the service, DPS and lot they are about, oldest first. */
+  async openTaskViews(): Promise<TaskView[]> {
+    return this.statements.openTaskViews.all().map(toTaskView)
+  }
+
+  async findTask(taskId: number): Promise<TaskView | null> {
+    const row = this.statements.taskViewById.get(taskId)
+    return row ? toTaskView(row) : null
+  }
+
+  /** Closes an open task, audited as `task.closed` by `closedBy`; false when there is no such open task. */
   async closeTask(taskId: number, closedBy: string, note: string | null = null): Promise<boolean> {
-    const result = this.statements.closeTask.run({ id: taskId, at: new Date().toISOString(), closedBy, note })
-    return result.changes === 1
+    const at = new Date().toISOString()
+    return this.db.transaction(() => {
+      const before = this.statements.taskViewById.get(taskId)
+      const result = this.statements.closeTask.run({ id: taskId, at, closedBy, note })
+      if (result.changes !== 1 || !before) return false
+      const after = toTask(this.statements.taskViewById.get(taskId) as TaskViewRow)
+      this.audit(closedBy, 'task.closed', 'task', taskId, toTask(before), after, at)
+      return true
+    }).immediate()
   }
 
   async serviceIdByRef(ref: string): Promise<number | null> {
@@ -712,11 +817,12 @@ export class DpsRepository {
     const outcome = this.db.transaction((): AwardOutcome => {
       const lot = this.statements.lotById.get(award.lotId)
       if (!lot || lot.dps_id !== award.dpsId) {
-        return { ok: false, refused: 'not_found', message: `No lot ${award.lotId} in this DPS`, failingGates: [] }
+        const message = `No lot ${award.lotId} in this DPS`
+        return { ok: false, refused: 'not_found', message, failingGates: [], field: 'lotId' }
       }
       const contract = this.statements.serviceContract.get(award.serviceId)
       if (!contract) {
-        return { ok: false, refused: 'not_found', message: 'No such service', failingGates: [] }
+        return { ok: false, refused: 'not_found', message: 'No such service', failingGates: [], field: 'serviceRef' }
       }
       const membershipRow = this.statements.membershipByLotService.get(award.lotId, award.serviceId)
       const membership = membershipRow ? toMembership(membershipRow) : undefined
@@ -738,14 +844,13 @@ export class DpsRepository {
       }
       if (this.statements.awardByReference.get(award.dpsId, award.reference)) {
         const message = `Reference ${award.reference} is already used in this DPS`
-        return { ok: false, refused: 'duplicate_reference', message, failingGates: [] }
+        return { ok: false, refused: 'duplicate_reference', message, failingGates: [], field: 'reference' }
       }
-      const result = this.statements.insertAward.run({
-        ...award,
-        contractStatus: contract.contract_status,
-        now: new Date().toISOString(),
-      })
-      return { ok: true, award: toAward(this.statements.awardById.get(Number(result.lastInsertRowid)) as AwardRow) }
+      const now = new Date().toISOString()
+      const result = this.statements.insertAward.run({ ...award, contractStatus: contract.contract_status, now })
+      const recorded = toAward(this.statements.awardById.get(Number(result.lastInsertRowid)) as AwardRow)
+      this.audit(award.createdBy ?? 'system', 'dps.award_recorded', 'award', recorded.id, null, recorded, now)
+      return { ok: true, award: recorded }
     })
     return outcome.immediate()
   }
@@ -803,10 +908,30 @@ export class DpsRepository {
     membershipId: number,
     status: MembershipStatus,
     change: { on: string; reason: string },
+    actor: string | undefined,
   ): Membership | null {
-    const result = this.statements.setStatus.run({ id: membershipId, status, on: change.on, reason: change.reason })
-    if (result.changes === 0) return null
-    return toMembership(this.statements.membershipById.get(membershipId) as MembershipRow)
+    return this.db.transaction(() => {
+      const before = this.statements.membershipById.get(membershipId)
+      const result = this.statements.setStatus.run({ id: membershipId, status, on: change.on, reason: change.reason })
+      if (result.changes === 0 || !before) return null
+      const after = toMembership(this.statements.membershipById.get(membershipId) as MembershipRow)
+      this.audit(actor, `dps.member_${status}`, 'dps_membership', membershipId, toMembership(before), after)
+      return after
+    }).immediate()
+  }
+
+  /** Appends an audit entry inside the caller's transaction; writes made without an actor (seeding) are not audited. */
+  private audit(
+    actor: string | undefined,
+    action: string,
+    entityType: string,
+    entityId: number,
+    before: unknown,
+    after: unknown,
+    at?: string,
+  ): void {
+    if (actor === undefined) return
+    appendAuditEntry(this.db, { actor, action, entityType, entityId, before, after }, at)
   }
 
   private openReviewTask(evaluation: EligibilityEvaluation, at: string): void {

@@ -130,12 +130,12 @@ export function fingerprint(result: RiskResult): string {
 
 /** A heartbeat older than this means the process running the refresh died. */
 const STALE_HEARTBEAT_MS = 10 * 60 * 1000
+const MAX_SILENCE_MS = 6 * 60 * 60 * 1000
 
 export class AnotherRunInProgressError extends Error {}
 
 /** Whether the process that started a run still exists (runs are started on this machine; heartbeat is the fallback). */
 function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true
   try {
     process.kill(pid, 0)
     return true
@@ -265,7 +265,12 @@ export class RunRepository {
       if (kind === 'full') {
         for (const active of this.statements.activeFullRuns.all()) {
           const beat = active.heartbeat_at ? Date.parse(active.heartbeat_at) : 0
-          const alive = active.pid === null ? now.getTime() - beat < STALE_HEARTBEAT_MS : isProcessAlive(active.pid)
+          const heartbeatFresh = now.getTime() - beat < STALE_HEARTBEAT_MS
+          // Our own pid is alive by definition, so only a fresh heartbeat proves the run is ours and live (a restarted
+          // container reuses pid 1). Any run silent for far longer than a night is dead whatever its pid says.
+          const alive =
+            now.getTime() - beat < MAX_SILENCE_MS &&
+            (active.pid === null || active.pid === process.pid ? heartbeatFresh : isProcessAlive(active.pid))
           if (alive) {
             throw new AnotherRunInProgressError(`Refresh run ${active.id} is still running`)
           }

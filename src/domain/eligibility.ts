@@ -17,7 +17,8 @@ import {
  * DPS holds. Gates are data, stored per DPS; `gatesSchema.parse({})` gives the SPEC defaults.
  */
 
-const RATED_CQC = ['outstanding', 'good', 'requires_improvement', 'inadequate'] as const
+/** The CQC overall ratings a minimum can be set at (best first). */
+export const RATED_CQC = ['outstanding', 'good', 'requires_improvement', 'inadequate'] as const
 type RatedCqc = (typeof RATED_CQC)[number]
 
 export const gatesSchema = z.strictObject({

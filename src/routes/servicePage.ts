@@ -79,7 +79,7 @@ export function servicePageViewModel(detail: ServiceDetail, services: Services, 
             tag: ragTag(indicator.level),
             value: indicator.value ?? 'No data',
             date: formatDate(indicator.date),
-            age: indicator.date ? ageText(indicator.date, today) : '',
+            since: indicator.date ? ageText(indicator.date, today) : '',
             source: sourceLabel(indicator.source),
             reason: indicator.reason,
             stale: indicator.stale,
@@ -95,13 +95,11 @@ export function servicePageViewModel(detail: ServiceDetail, services: Services, 
           : `${chartPoints.length} points from ${chartPoints[0]?.label} to ${chartPoints[chartPoints.length - 1]?.label}; the same data is in the table of RAG changes`
       }`,
     },
-    historyRows: [...detail.history]
-      .reverse()
-      .map((point) => ({
-        date: formatDate(point.asOf),
-        tag: ragTag(point.rag as Rag),
-        overridden: point.rag !== point.computedRag,
-      })),
+    historyRows: [...detail.history].reverse().map((point) => ({
+      date: formatDate(point.asOf),
+      tag: ragTag(point.rag as Rag),
+      overridden: point.rag !== point.computedRag,
+    })),
     observations: detail.observations.map((o) => ({
       indicator: indicatorLabel(o.indicator),
       date: formatDate(o.observedOn),

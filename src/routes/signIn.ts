@@ -42,8 +42,8 @@ interface SignInView {
 }
 
 function renderSignIn(res: Response, status: number, view: SignInView): void {
-  const pageTitle = view.errors?.length ? 'Error: Sign in' : 'Sign in'
-  res.status(status).render('pages/sign-in', { pageTitle, ...view })
+  // The layout prefixes the title with "Error: " when `errors` is not empty.
+  res.status(status).render('pages/sign-in', { pageTitle: 'Sign in', ...view })
 }
 
 function bodyField(req: Request, name: string): unknown {

@@ -9,7 +9,9 @@ import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
 import { factsFromRiskResult } from '../domain/eligibility.js'
 import type { Logger } from '../logger.js'
+import { AuditLog } from '../data/audit.js'
 import { DashboardService } from './dashboardService.js'
+import { ImportService } from './importService.js'
 import { DpsService } from './dpsService.js'
 import { RiskService } from './riskService.js'
 // region: feature-imports
@@ -35,6 +37,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const runs = new RunRepository(db)
   const ruleSets = new RuleSetRepository(db)
   const listing = new ServiceListingRepository(db)
+  const audit = new AuditLog(db)
 
   const risk = new RiskService({
     services: serviceRepository,
@@ -57,6 +60,16 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   // Every published run, overnight or an entry's, re-evaluates the DPS gate for the services it touched.
   risk.onPublish(async (runId, _changed, touched) => {
     await dps.evaluateMemberships(runId, touched === 'all' ? undefined : touched)
+  })
+
+  const importer = new ImportService({
+    services: serviceRepository,
+    observations,
+    risk,
+    today: clock.today,
+    audit: async (entry) => {
+      await audit.record(entry)
+    },
   })
 
   // Feature services: keep each feature's lines inside its own region (and its imports in the matching region above).
@@ -87,6 +100,8 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     dashboard,
     dpsRepository,
     dps,
+    audit,
+    importer,
   }
 }
 

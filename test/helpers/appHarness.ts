@@ -24,7 +24,12 @@ export function fixedClock(today: string = TEST_TODAY): Clock & { set(day: strin
 
 /** Services over a fresh in-memory database, with a fixed clock and silent logs. */
 export function createTestServices(options: { today?: string; env?: Record<string, string> } = {}): Services {
-  const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: ':memory:', TZ: 'Europe/London', ...options.env })
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_PATH: ':memory:',
+    TZ: 'Europe/London',
+    ...options.env,
+  })
   return createServices(openTestDatabase(), config, createLogger('silent'), fixedClock(options.today))
 }
 
@@ -69,7 +74,8 @@ export async function signIn(app: Express, services: Services, role: Role): Prom
     .post('/sign-in')
     .type('form')
     .send({ email, password: TEST_PASSWORD, _csrf: csrfTokenFrom(form.text) })
-  if (response.status !== 302 && response.status !== 303) throw new Error(`Sign-in as ${role} failed: ${response.status} ${response.text.slice(0, 300)}`)
+  if (response.status !== 302 && response.status !== 303)
+    throw new Error(`Sign-in as ${role} failed: ${response.status} ${response.text.slice(0, 300)}`)
   return {
     agent,
     csrf: async (path = '/') => csrfTokenFrom((await agent.get(path)).text),

@@ -126,7 +126,7 @@ describe('assessmentObservation', () => {
       detail: { assessor: 'A. Assessor', domains: ['good', null, 'poor', null, null] },
       reference: null,
       notes: null,
-      naturalKey: 'qa:2026-01-20:requires_improvement',
+      naturalKey: 'qa:2026-01-20',
     })
   })
 

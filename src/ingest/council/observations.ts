@@ -85,7 +85,8 @@ export function assessmentObservation(row: AssessmentRow): CouncilObservationFie
     detail,
     reference: null,
     notes: null,
-    naturalKey: `qa:${row.assessmentDate}:${row.outcome}`,
+    // One assessment per service per date: a corrected outcome re-sent for the same date supersedes the first.
+    naturalKey: `qa:${row.assessmentDate}`,
   }
 }
 

@@ -1,0 +1,171 @@
+// Draws the charts of a page with chart.js (self-hosted). Markup, from the `chart` partial:
+//
+//   <canvas data-chart="history-data" role="img" aria-label="...">...</canvas>
+//   <script type="application/json" id="history-data">{ "type": "rag-history", ... }</script>
+//
+// Data shapes:
+//   { "type": "rag-history", "points": [{ "at": "2026-03-14", "rag": "red", "label": "14 March 2026" }] }
+//     a stepped line of the RAG over time, y axis Green / Amber / Red
+//   { "type": "bar", "labels": ["Home care", ...], "stacked": true, "horizontal": false,
+//     "datasets": [{ "label": "Red", "data": [3, 1], "colour": "red" }] }
+//     bars of counts; a dataset's colour is a name from COLOURS (or its `rag`)
+//
+// Every chart has the same data in a table beside it (the page's job), so the colours are never the
+// only way to read it. No inline code: this file is loaded with the page's CSP nonce.
+;(function () {
+  'use strict'
+
+  var COLOURS = {
+    red: '#ca3535',
+    amber: '#f47738',
+    orange: '#f47738',
+    green: '#0f7a52',
+    grey: '#858686',
+    blue: '#1d70b8',
+    'dark-blue': '#0f385c',
+    purple: '#54319f',
+    turquoise: '#158187',
+    black: '#0b0c0c',
+  }
+  var RAG_VALUES = { green: 0, amber: 1, red: 2 }
+  var RAG_NAMES = ['Green', 'Amber', 'Red']
+  var RAG_COLOURS = [COLOURS.green, COLOURS.amber, COLOURS.red]
+
+  function readData(canvas) {
+    var element = document.getElementById(canvas.getAttribute('data-chart'))
+    if (!element) return null
+    try {
+      return JSON.parse(element.textContent || 'null')
+    } catch (error) {
+      return null
+    }
+  }
+
+  function reducedMotion() {
+    return window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches
+  }
+
+  function ragHistoryConfig(data) {
+    var points = (data.points || []).filter(function (point) {
+      return point && Object.prototype.hasOwnProperty.call(RAG_VALUES, point.rag)
+    })
+    var values = points.map(function (point) {
+      return RAG_VALUES[point.rag]
+    })
+    return {
+      type: 'line',
+      data: {
+        labels: points.map(function (point) {
+          return point.label || point.at
+        }),
+        datasets: [
+          {
+            label: data.label || 'RAG rating',
+            data: values,
+            stepped: true,
+            borderColor: COLOURS.black,
+            borderWidth: 2,
+            pointRadius: 5,
+            pointHoverRadius: 7,
+            pointBackgroundColor: values.map(function (value) {
+              return RAG_COLOURS[value]
+            }),
+            pointBorderColor: COLOURS.black,
+            // Points on Green and Red sit on the chart's edges: draw them whole.
+            clip: false,
+          },
+        ],
+      },
+      options: {
+        layout: { padding: 8 },
+        scales: {
+          y: {
+            min: 0,
+            max: 2,
+            ticks: {
+              stepSize: 1,
+              callback: function (value) {
+                return RAG_NAMES[value] || ''
+              },
+            },
+          },
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            callbacks: {
+              label: function (context) {
+                return RAG_NAMES[context.parsed.y] || ''
+              },
+            },
+          },
+        },
+      },
+    }
+  }
+
+  function barConfig(data) {
+    var stacked = Boolean(data.stacked)
+    return {
+      type: 'bar',
+      data: {
+        labels: data.labels || [],
+        datasets: (data.datasets || []).map(function (dataset) {
+          var colour = COLOURS[dataset.colour || dataset.rag] || COLOURS.blue
+          return { label: dataset.label, data: dataset.data || [], backgroundColor: colour, borderColor: colour }
+        }),
+      },
+      options: {
+        indexAxis: data.horizontal ? 'y' : 'x',
+        scales: {
+          x: { stacked: stacked },
+          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
+        },
+        plugins: { legend: { display: (data.datasets || []).length > 1, position: 'bottom' } },
+      },
+    }
+  }
+
+  function drawAll(Chart) {
+    Chart.defaults.font.family = 'arial, sans-serif'
+    Chart.defaults.font.size = 14
+    Chart.defaults.color = COLOURS.black
+    Chart.defaults.maintainAspectRatio = false
+    if (reducedMotion()) Chart.defaults.animation = false
+
+    var canvases = document.querySelectorAll('canvas[data-chart]')
+    Array.prototype.forEach.call(canvases, function (canvas) {
+      var data = readData(canvas)
+      if (!data) return
+      var config = data.type === 'rag-history' ? ragHistoryConfig(data) : barConfig(data)
+      // eslint-disable-next-line no-new
+      new Chart(canvas, config)
+      canvas.setAttribute('data-chart-drawn', 'true')
+    })
+  }
+
+  // chart.js is only fetched on pages that have a chart.
+  function loadChartLibrary(callback) {
+    if (window.Chart) return callback(window.Chart)
+    var self = document.querySelector('script[data-chart-library]')
+    if (!self) return
+    var script = document.createElement('script')
+    script.src = self.getAttribute('data-chart-library')
+    if (self.nonce) script.nonce = self.nonce
+    script.onload = function () {
+      if (window.Chart) callback(window.Chart)
+    }
+    document.head.appendChild(script)
+  }
+
+  function start() {
+    if (!document.querySelector('canvas[data-chart]')) return
+    loadChartLibrary(drawAll)
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start)
+  } else {
+    start()
+  }
+})()

@@ -1,0 +1,59 @@
+import express, { type Router } from 'express'
+import session from 'express-session'
+import type { Config } from '../config.js'
+import type { Db } from '../data/database.js'
+import { persistedSessionSecret, SqliteSessionStore } from '../data/sessionStore.js'
+
+export const SESSION_COOKIE_NAME = 'prd.sid'
+/** Idle time-out: the cookie and the stored session expire this long after the last request (rolling). */
+export const IDLE_TIMEOUT_MS = 30 * 60 * 1000
+/** Absolute time-out after sign-in, whatever the activity; enforced by the authentication middleware. */
+export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000
+
+export interface WebSessionOptions {
+  idleTimeoutMs?: number
+}
+
+/**
+ * express-session on the SQLite store. Sessions are created only when something is stored in them
+ * (a CSRF token or a sign-in). The secret is SESSION_SECRET, else one generated once and kept in the database.
+ */
+export function setUpWebSession(
+  db: Db,
+  config: Pick<Config, 'NODE_ENV' | 'SESSION_SECRET'>,
+  options: WebSessionOptions = {},
+): Router {
+  const router = express.Router()
+  router.use(
+    session({
+      name: SESSION_COOKIE_NAME,
+      secret: config.SESSION_SECRET ?? persistedSessionSecret(db),
+      store: new SqliteSessionStore(db),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      unset: 'destroy',
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.NODE_ENV === 'production',
+        maxAge: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+        path: '/',
+      },
+    }),
+  )
+  return router
+}
+
+/** Promise wrappers for the callback-style session methods. */
+export function regenerateSession(req: express.Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())))
+}
+
+export function saveSession(req: express.Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())))
+}
+
+export function destroySession(req: express.Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())))
+}

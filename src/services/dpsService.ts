@@ -1,0 +1,429 @@
+import { z } from 'zod'
+import type {
+  Award,
+  AwardOutcome,
+  DpsRepository,
+  DpsWithLots,
+  EligibilityEvaluation,
+  EligibilityEvent,
+  Lot,
+  Member,
+  Membership,
+  NewLot,
+  OffContractShare,
+  TaskView,
+} from '../data/dps.js'
+import { addMonths, isIsoDate, parseCouncilDate } from '../domain/dates.js'
+import {
+  DEFAULT_GATES,
+  gatesSchema,
+  RATED_CQC,
+  evaluateEligibility,
+  type EligibilityFacts,
+  type EligibilityResult,
+  type FailingGate,
+  type Gates,
+} from '../domain/eligibility.js'
+import {
+  LOT_TIERS,
+  membershipFailure,
+  referralOrder,
+  type LotTier,
+  type MembershipStatus,
+  type PenPicture,
+  type ReferralCandidate,
+  type ReferralResult,
+} from '../domain/referral.js'
+import {
+  ASSESSMENT_OUTCOMES,
+  RAGS,
+  SERVICE_TYPE_LABELS,
+  SERVICE_TYPES,
+  normaliseWord,
+  type Rag,
+  type ServiceType,
+} from '../domain/vocabulary.js'
+
+/** The current facts for a service (wired by the lead from observations and the published snapshot). */
+export type CurrentFacts = (serviceId: number) => Promise<EligibilityFacts | null>
+
+export interface DpsServiceDependencies {
+  repository: DpsRepository
+  currentFacts: CurrentFacts
+  /** Today's ISO date in the council's time zone. */
+  today: () => string
+}
+
+export interface MemberView {
+  ref: string
+  name: string
+  providerName: string
+  status: MembershipStatus
+  admittedOn: string
+  statusChangedOn: string
+  statusReason: string | null
+  /** May receive new packages under this lot now: admitted and every gate holds. */
+  eligible: boolean
+  failingGates: FailingGate[]
+  rag: Rag | null
+  awardsLast12Months: number
+  weeklyHoursLast12Months: number
+}
+
+export interface LotView {
+  id: number
+  name: string
+  tier: LotTier
+  zone: string | null
+  areas: string[]
+  serviceType: ServiceType
+  specialism: string | null
+  members: MemberView[]
+}
+
+/** One DPS as SPEC §9 `GET /dps` gives it (extra fields are extensions). */
+export interface FrameworkView {
+  id: number
+  name: string
+  description: string | null
+  gates: Gates
+  lots: LotView[]
+}
+
+export interface FrameworkPage extends FrameworkView {
+  /** New packages in the last 12 months going to off-contract services. */
+  offContractShare: OffContractShare
+  awardsLast12Months: Award[]
+}
+
+const isoDate = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const parsed = parseCouncilDate(value)
+    if (parsed === null) ctx.addIssue({ code: 'custom', message: 'Enter a real date, for example 2026-03-14' })
+    return parsed ?? ''
+  })
+
+const serviceType = z
+  .string()
+  .transform((value) => normaliseWord(value))
+  .pipe(z.enum(SERVICE_TYPES, { message: 'Select a service type' }))
+
+/** The body of `POST /dps/{id}/awards` (SPEC §9), for the route and the form. */
+export const awardInputSchema = z.object({
+  serviceRef: z
+    .string({ error: 'Enter the service reference' })
+    .trim()
+    .min(1, 'Enter the service reference')
+    .max(100, 'The service reference must be 100 characters or fewer'),
+  lotId: z.coerce
+    .number({ error: 'Select a lot' })
+    .int('Select a lot')
+    .positive('Select a lot')
+    .max(Number.MAX_SAFE_INTEGER, 'Select a lot'),
+  weeklyHours: z.coerce
+    .number({ error: 'Enter the weekly hours as a number' })
+    .positive('Weekly hours must be more than 0')
+    .max(168, 'Weekly hours must be 168 or fewer'),
+  startDate: z.string({ error: 'Enter the start date' }).pipe(isoDate),
+  reference: z
+    .string({ error: 'Enter the package reference' })
+    .trim()
+    .min(1, 'Enter the package reference')
+    .max(100, 'The package reference must be 100 characters or fewer'),
+})
+export type AwardInput = z.infer<typeof awardInputSchema>
+
+/** A pen picture (`GET /dps/{id}/referral?area=&type=`, plus optional hours, start date and needs). */
+export const penPictureSchema = z.object({
+  area: z.string().trim().min(1, 'Enter the area'),
+  serviceType,
+  weeklyHours: z.coerce.number().positive().max(168).optional(),
+  startDate: isoDate.optional(),
+  needs: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((need) => need.trim()).filter(Boolean))
+    .optional(),
+})
+
+export interface ReferralView extends ReferralResult {
+  dps: { id: number; name: string }
+  penPicture: PenPicture
+}
+
+const DATA_MISSING: FailingGate = { gate: 'data', reason: 'No current risk judgement for this service' }
+
+/** The live verdict for a service's facts, merged with a stored "not eligible" verdict not yet recomputed. */
+function verdict(facts: EligibilityFacts | null, gates: Gates, member?: Member): EligibilityResult {
+  const live = facts ? evaluateEligibility(facts, gates) : { eligible: false, failingGates: [DATA_MISSING] }
+  const stored = member?.eligibility
+  if (!stored || stored.eligible) return live
+  const named = new Set(live.failingGates.map((gate) => gate.gate))
+  const failingGates = [...live.failingGates, ...stored.failingGates.filter((gate) => !named.has(gate.gate))]
+  return { eligible: false, failingGates }
+}
+
+export const DEMO_DPS_NAME = 'Home Care and Support DPS'
+
+/** Tier 1 zones of the demo DPS, over the demo areas North, South, East, West and Central. */
+const DEMO_ZONES: Array<{ zone: string; areas: string[] }> = [
+  { zone: 'North', areas: ['North'] },
+  { zone: 'South and Central', areas: ['South', 'Central'] },
+  { zone: 'East and West', areas: ['East', 'West'] },
+]
+const DEMO_TIER1_PER_ZONE = 3
+
+const DEMO_LOTS: NewLot[] = [
+  ...DEMO_ZONES.map((zone): NewLot => ({
+    name: `Tier 1: ${zone.zone}`,
+    tier: 'tier1',
+    ...zone,
+    serviceType: 'home_care',
+  })),
+  { name: 'Tier 2: Borough-wide', tier: 'tier2', zone: null, areas: [], serviceType: 'home_care' },
+  {
+    name: 'Specialist: Learning disability',
+    tier: 'specialist',
+    serviceType: 'supported_living',
+    specialism: 'learning_disability',
+  },
+  {
+    name: 'Specialist: Mental health',
+    tier: 'specialist',
+    serviceType: 'supported_living',
+    specialism: 'mental_health',
+  },
+]
+
+export interface DemoService {
+  id: number
+  ref: string
+  serviceType: ServiceType
+  area: string
+}
+
+/** DPS use cases (SPEC §4): frameworks and members, the gate at every evaluation, referral and awards. */
+export class DpsService {
+  private readonly repository: DpsRepository
+  private readonly currentFacts: CurrentFacts
+  private readonly today: () => string
+
+  constructor(dependencies: DpsServiceDependencies) {
+    this.repository = dependencies.repository
+    this.currentFacts = dependencies.currentFacts
+    this.today = dependencies.today
+  }
+
+  /** Every DPS with lots and members (SPEC §9 `GET /dps`). */
+  async listFrameworks(): Promise<FrameworkView[]> {
+    const all = await this.repository.listDps()
+    return Promise.all(all.map((dps) => this.frameworkView(dps)))
+  }
+
+  /** One DPS for its page: lots, members with eligibility and awards, the off-contract share. */
+  async getFramework(dpsId: number): Promise<FrameworkPage | null> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return null
+    const since = this.twelveMonthsAgo()
+    const [view, offContractShare, awardsLast12Months] = await Promise.all([
+      this.frameworkView(dps),
+      this.repository.offContractShare({ from: since, to: '9999-12-31', dpsId }),
+      this.repository.listAwards(dpsId, since),
+    ])
+    return { ...view, offContractShare, awardsLast12Months }
+  }
+
+  /** Eligible services for a pen picture in allocation order, then the ineligible with why; null: no such DPS. */
+  async referral(dpsId: number, penPicture: PenPicture): Promise<ReferralView | null> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return null
+    const facts = await this.factsFor(dps.lots.flatMap((lot) => lot.members).filter((m) => m.status !== 'removed'))
+    const candidates: ReferralCandidate[] = dps.lots.flatMap((lot) =>
+      lot.members.map((member) => {
+        const serviceFacts = facts.get(member.serviceId) ?? null
+        const { eligible, failingGates } = verdict(serviceFacts, dps.gates, member)
+        return {
+          lotId: lot.id,
+          serviceId: member.serviceId,
+          serviceRef: member.serviceRef,
+          serviceName: member.serviceName,
+          providerName: member.providerName,
+          status: member.status,
+          statusChangedOn: member.statusChangedOn,
+          statusReason: member.reason,
+          eligible,
+          failingGates,
+          rag: member.rag ?? serviceFacts?.rag ?? null,
+          score: member.score,
+          reasons: member.reasons,
+          cqcRating: serviceFacts?.cqcOverall ?? null,
+          cqcRatedOn: serviceFacts?.cqcRatedOn ?? null,
+        }
+      }),
+    )
+    const result = referralOrder(dps.lots, candidates, penPicture, this.today())
+    return { dps: { id: dps.id, name: dps.name }, penPicture, ...result }
+  }
+
+  /**
+   * Records a package award if the gate holds. The facts are read first; the repository then re-checks them with
+   * the membership and its stored verdict inside one immediate transaction, so a verdict changed in between refuses.
+   */
+  async award(dpsId: number, input: AwardInput, createdBy: string | null): Promise<AwardOutcome> {
+    const dps = await this.repository.findDps(dpsId)
+    if (!dps) return { ok: false, refused: 'not_found', message: `No DPS ${dpsId}`, failingGates: [] }
+    const lot = await this.repository.findLot(input.lotId)
+    if (!lot || lot.dpsId !== dpsId) {
+      const message = `No lot ${input.lotId} in ${dps.name}`
+      return { ok: false, refused: 'not_found', message, failingGates: [], field: 'lotId' }
+    }
+    const serviceId = await this.repository.serviceIdByRef(input.serviceRef)
+    if (serviceId === null) {
+      return {
+        ok: false,
+        refused: 'not_found',
+        message: `No service with reference ${input.serviceRef}`,
+        failingGates: [],
+        field: 'serviceRef',
+      }
+    }
+    if (!isIsoDate(input.startDate)) throw new Error(`startDate must be an ISO date, got ${input.startDate}`)
+    const facts = await this.currentFacts(serviceId)
+    const live = verdict(facts, dps.gates)
+    return this.repository.recordAwardIfEligible(
+      {
+        dpsId,
+        lotId: input.lotId,
+        serviceId,
+        weeklyHours: input.weeklyHours,
+        startDate: input.startDate,
+        reference: input.reference,
+        createdBy,
+      },
+      () => live,
+    )
+  }
+
+  /**
+   * Re-evaluates the gate for every membership (or those of the given services) and stores the verdicts under the
+   * run; returns the lost/regained events written. Services with no current facts keep their previous verdict.
+   */
+  async evaluateMemberships(runId: number, serviceIds?: number[]): Promise<EligibilityEvent[]> {
+    const memberships = await this.repository.membershipsToEvaluate(serviceIds)
+    const facts = await this.factsFor(memberships)
+    const evaluations: EligibilityEvaluation[] = []
+    for (const membership of memberships) {
+      const serviceFacts = facts.get(membership.serviceId)
+      if (!serviceFacts) continue
+      evaluations.push({
+        membershipId: membership.membershipId,
+        ...evaluateEligibility(serviceFacts, membership.gates),
+      })
+    }
+    return this.repository.applyEligibility(runId, evaluations)
+  }
+
+  /**
+   * The demo "Home Care and Support DPS": Tier 1 home care lots for three zones (North; South and Central; East and
+   * West), a Tier 2 borough-wide lot and specialist supported living lots (learning disability, mental health).
+   * The first three home care services (by ref) of each zone lead it; the rest are Tier 2. Re-running adds nothing.
+   */
+  async seedDemoDps(services: DemoService[], on: string = this.today()): Promise<DpsWithLots> {
+    const existing = await this.repository.findDpsByName(DEMO_DPS_NAME)
+    const dps =
+      (existing && (await this.repository.getDps(existing.id))) ??
+      (await this.repository.createDps({
+        name: DEMO_DPS_NAME,
+        description:
+          'Home care and supported living. Only open to providers holding a CQC rating of Good or above; ' +
+          'providers downgraded below Good may not receive new packages of care.',
+        gates: DEFAULT_GATES,
+        lots: DEMO_LOTS,
+      }))
+    const lotId = (name: string): number => {
+      const lot = dps.lots.find((candidate) => candidate.name === name)
+      if (!lot) throw new Error(`Demo DPS has no lot "${name}"`)
+      return lot.id
+    }
+    const sorted = [...services].sort((a, b) => a.ref.localeCompare(b.ref))
+    const tier1Count = new Map<string, number>()
+    const admissions: Array<{ lotId: number; serviceId: number }> = []
+    for (const service of sorted.filter((s) => s.serviceType === 'home_care')) {
+      const zone = DEMO_ZONES.find((z) => z.areas.some((area) => normaliseWord(area) === normaliseWord(service.area)))
+      const led = zone ? (tier1Count.get(zone.zone) ?? 0) : DEMO_TIER1_PER_ZONE
+      if (zone && led < DEMO_TIER1_PER_ZONE) {
+        tier1Count.set(zone.zone, led + 1)
+        admissions.push({ lotId: lotId(`Tier 1: ${zone.zone}`), serviceId: service.id })
+      } else {
+        admissions.push({ lotId: lotId('Tier 2: Borough-wide'), serviceId: service.id })
+      }
+    }
+    sorted
+      .filter((s) => s.serviceType === 'supported_living')
+      .forEach((service, index) => {
+        admissions.push({ lotId: lotId('Specialist: Learning disability'), serviceId: service.id })
+        if (index % 2 === 0) admissions.push({ lotId: lotId('Specialist: Mental health'), serviceId: service.id })
+      })
+    for (const admission of admissions) {
+      await this.repository.admitMember({ ...admission, on, reason: 'Demo admission' })
+    }
+    return (await this.repository.getDps(dps.id)) as DpsWithLots
+  }
+
+  private twelveMonthsAgo(): string {
+    return addMonths(this.today(), -12)
+  }
+
+  private async factsFor(members: Array<{ serviceId: number }>): Promise<Map<number, EligibilityFacts | null>> {
+    const ids = [...new Set(members.map((member) => member.serviceId))]
+    const facts = await Promise.all(ids.map(async (id) => [id, await this.currentFacts(id)] as const))
+    return new Map(facts)
+  }
+
+  private async frameworkView(dps: DpsWithLots): Promise<FrameworkView> {
+    const awards = await this.repository.awardsPerMember(dps.id, this.twelveMonthsAgo())
+    const awardsOf = (lotId: number, serviceId: number) =>
+      awards.find((row) => row.lotId === lotId && row.serviceId === serviceId)
+    const unevaluated = dps.lots.flatMap((lot) => lot.members).filter((m) => m.eligibility === null)
+    const facts = await this.factsFor(unevaluated)
+    return {
+      id: dps.id,
+      name: dps.name,
+      description: dps.description,
+      gates: dps.gates,
+      lots: dps.lots.map((lot) => ({
+        id: lot.id,
+        name: lot.name,
+        tier: lot.tier,
+        zone: lot.zone,
+        areas: lot.areas,
+        serviceType: lot.serviceType,
+        specialism: lot.specialism,
+        members: lot.members.map((member): MemberView => {
+          const gate = member.eligibility ?? verdict(facts.get(member.serviceId) ?? null, dps.gates)
+          const membership = membershipFailure({
+            status: member.status,
+            statusChangedOn: member.statusChangedOn,
+            statusReason: member.reason,
+          })
+          const memberAwards = awardsOf(lot.id, member.serviceId)
+          return {
+            ref: member.serviceRef,
+            name: member.serviceName,
+            providerName: member.providerName,
+            status: member.status,
+            admittedOn: member.admittedOn,
+            statusChangedOn: member.statusChangedOn,
+            statusReason: member.reason,
+            eligible: gate.eligible && membership === null,
+            failingGates: membership ? [membership, ...gate.failingGates] : gate.failingGates,
+            rag: member.rag,
+            awardsLast12Months: memberAwards?.awards ?? 0,
+            weeklyHoursLast12Months: memberAwards?.weeklyHours ?? 0,
+          }
+        }),
+      })),
+    }
+  }
+}

@@ -1,0 +1,279 @@
+import type { NewAuditEntry } from '../data/audit.js'
+import type { ObservationRepository } from '../data/observations.js'
+import type { Service, ServiceInput, ServiceRepository } from '../data/services.js'
+import type { NewObservation } from '../domain/observation.js'
+import {
+  assessmentObservation,
+  intelligenceObservations,
+  parseCouncilCsv,
+  safeguardingCountObservation,
+  type CouncilCsvResult,
+  type CouncilImportKind,
+  type CouncilObservationFields,
+  type CsvInput,
+  type ParsedRow,
+  type RowReject,
+  type ServiceRow,
+} from '../ingest/council/index.js'
+import type { RiskService } from './riskService.js'
+
+export type ImportSource = 'council_csv' | 'council_inbox'
+
+export interface ImportOptions {
+  /** Who imports: a user's email, or 'inbox' / 'cli'. Recorded as enteredBy and in the audit log. */
+  actor: string
+  source: ImportSource
+  /** The file's name as people know it, for the run trigger and the audit log. */
+  fileLabel: string
+}
+
+export interface ImportResult {
+  /** The kind imported; null when it could not be told (unknown kind, or a header that is no council file). */
+  kind: CouncilImportKind | null
+  rowsRead: number
+  /** Rows that added or changed something. */
+  imported: number
+  /** Good rows that matched what is already stored: re-importing a file adds nothing. */
+  duplicates: number
+  /** One entry per problem, by spreadsheet row number (the header is row 1). */
+  rejects: RowReject[]
+  /** A problem with the whole file: nothing was imported. */
+  fileError: string | null
+  /** The entry run that recomputed the touched services; null when nothing changed. */
+  runId: number | null
+}
+
+export interface ImportServiceDeps {
+  services: ServiceRepository
+  observations: ObservationRepository
+  risk: Pick<RiskService, 'recomputeServices'>
+  /** The council's calendar date (ISO): dated events cannot be later. */
+  today: () => string
+  audit?: (entry: NewAuditEntry) => Promise<void>
+}
+
+interface ServiceNaming {
+  serviceRef: string | null
+  cqcLocationId: string | null
+}
+
+type Resolution = { ok: true; serviceId: number } | { ok: false; column: string; reason: string }
+
+/**
+ * Imports one council CSV file (SPEC §9 `npm run import`, §6 inbox): validates every row, imports the good ones in
+ * one transaction, reports the bad ones by row, column and reason, and recomputes the touched services before it
+ * answers.
+ */
+export class ImportService {
+  constructor(private readonly deps: ImportServiceDeps) {}
+
+  async importFile(kind: CouncilImportKind | 'auto', input: CsvInput, options: ImportOptions): Promise<ImportResult> {
+    const today = { today: this.deps.today() }
+    const parsed: CouncilCsvResult =
+      kind === 'auto' ? await parseCouncilCsv(input, 'auto', today) : await parseCouncilCsv(input, kind, today)
+    const rejects = [...parsed.rejects]
+    let outcome = { imported: 0, duplicates: 0, touched: [] as number[] }
+    if (parsed.fileError === undefined) {
+      switch (parsed.kind) {
+        case 'services':
+          outcome = await this.importServices(parsed.rows, rejects)
+          break
+        case 'assessments':
+          outcome = await this.importObservations(
+            parsed.rows,
+            parsed.rows.map((row) => assessmentObservation(row.value)),
+            rejects,
+            options,
+          )
+          break
+        case 'intelligence':
+          outcome = await this.importObservations(
+            parsed.rows,
+            intelligenceObservations(parsed.rows.map((row) => row.value)),
+            rejects,
+            options,
+          )
+          break
+        case 'safeguarding_counts':
+          outcome = await this.importObservations(
+            parsed.rows,
+            parsed.rows.map((row) => safeguardingCountObservation(row.value)),
+            rejects,
+            options,
+          )
+          break
+        case null:
+          break
+      }
+    }
+    rejects.sort((a, b) => a.rowNumber - b.rowNumber)
+
+    let runId: number | null = null
+    if (outcome.touched.length > 0) {
+      const trigger = `import ${parsed.kind ?? kind} ${options.fileLabel}`
+      runId = (await this.deps.risk.recomputeServices(outcome.touched, trigger)).runId
+    }
+    const result: ImportResult = {
+      kind: parsed.kind,
+      rowsRead: parsed.rowsRead,
+      imported: outcome.imported,
+      duplicates: outcome.duplicates,
+      rejects,
+      fileError: parsed.fileError ?? null,
+      runId,
+    }
+    await this.deps.audit?.({
+      actor: options.actor,
+      action: 'import',
+      entityType: 'import',
+      entityId: options.fileLabel,
+      after: {
+        kind: result.kind,
+        source: options.source,
+        rowsRead: result.rowsRead,
+        imported: result.imported,
+        duplicates: result.duplicates,
+        rejected: new Set(result.rejects.map((r) => r.rowNumber)).size,
+        fileError: result.fileError,
+        runId,
+      },
+    })
+    return result
+  }
+
+  /** Observation kinds: every row must name a known service; the good rows are appended in one transaction. */
+  private async importObservations(
+    rows: ParsedRow<ServiceNaming>[],
+    fields: CouncilObservationFields[],
+    rejects: RowReject[],
+    options: ImportOptions,
+  ): Promise<{ imported: number; duplicates: number; touched: number[] }> {
+    const resolve = this.serviceResolver()
+    const observations: NewObservation[] = []
+    for (const [index, row] of rows.entries()) {
+      const resolution = await resolve(row.value)
+      if (!resolution.ok) {
+        rejects.push({ rowNumber: row.rowNumber, column: resolution.column, reason: resolution.reason })
+        continue
+      }
+      observations.push({
+        ...(fields[index] as CouncilObservationFields),
+        serviceId: resolution.serviceId,
+        source: options.source,
+        enteredBy: options.actor,
+      })
+    }
+    if (observations.length === 0) return { imported: 0, duplicates: 0, touched: [] }
+    const appended = await this.deps.observations.appendOrSupersede(observations)
+    return { imported: appended.inserted, duplicates: appended.unchanged, touched: appended.changedServiceIds }
+  }
+
+  /** Looks services up by ref, else by CQC location id, remembering answers across the rows of one file. */
+  private serviceResolver(): (naming: ServiceNaming) => Promise<Resolution> {
+    const byRef = new Map<string, Service | null>()
+    const byLocation = new Map<string, Service | null>()
+    const lookUp = async <K>(cache: Map<K, Service | null>, key: K, find: (key: K) => Promise<Service | null>) => {
+      if (!cache.has(key)) cache.set(key, await find(key))
+      return cache.get(key) ?? null
+    }
+    return async ({ serviceRef, cqcLocationId }) => {
+      if (serviceRef !== null) {
+        const service = await lookUp(byRef, serviceRef, (ref) => this.deps.services.findByRef(ref))
+        if (!service) {
+          return { ok: false, column: 'service_ref', reason: `"${serviceRef}" is not a service on the register` }
+        }
+        if (cqcLocationId !== null && service.cqcLocationId !== null && service.cqcLocationId !== cqcLocationId) {
+          return {
+            ok: false,
+            column: 'cqc_location_id',
+            reason: `${cqcLocationId} is not the CQC location of ${serviceRef} (${service.cqcLocationId} is)`,
+          }
+        }
+        return { ok: true, serviceId: service.id }
+      }
+      const location = cqcLocationId as string
+      const service = await lookUp(byLocation, location, (id) => this.deps.services.findByCqcLocationId(id))
+      return service
+        ? { ok: true, serviceId: service.id }
+        : {
+            ok: false,
+            column: 'cqc_location_id',
+            reason: `${location} is not the CQC location of a service on the register`,
+          }
+    }
+  }
+
+  /**
+   * The register: creates or updates services by ref (a row named only by CQC location id updates the service at
+   * that location, or creates one with the location id as its ref). Rows identical to what is stored are duplicates.
+   */
+  private async importServices(
+    rows: ParsedRow<ServiceRow>[],
+    rejects: RowReject[],
+  ): Promise<{ imported: number; duplicates: number; touched: number[] }> {
+    const rowOfRef = new Map<string, number>()
+    const refOfLocation = new Map<string, string>()
+    const inputs: ServiceInput[] = []
+    let duplicates = 0
+    for (const { rowNumber, value: row } of rows) {
+      const atLocation = row.cqcLocationId ? await this.deps.services.findByCqcLocationId(row.cqcLocationId) : null
+      const ref = row.serviceRef ?? atLocation?.ref ?? (row.cqcLocationId as string)
+      const reject = (column: string, reason: string) => rejects.push({ rowNumber, column, reason })
+
+      const earlierRow = rowOfRef.get(ref)
+      if (earlierRow !== undefined) {
+        reject(
+          row.serviceRef !== null ? 'service_ref' : 'cqc_location_id',
+          `names the same service as row ${earlierRow}`,
+        )
+        continue
+      }
+      if (row.cqcLocationId !== null) {
+        const owner =
+          refOfLocation.get(row.cqcLocationId) ?? (atLocation && atLocation.ref !== ref ? atLocation.ref : null)
+        if (owner !== null && owner !== ref) {
+          reject('cqc_location_id', `${row.cqcLocationId} is already the CQC location of service ${owner}`)
+          continue
+        }
+        refOfLocation.set(row.cqcLocationId, ref)
+      }
+      rowOfRef.set(ref, rowNumber)
+
+      const input: ServiceInput = {
+        ref,
+        name: row.name,
+        providerName: row.providerName,
+        cqcProviderId: row.cqcProviderId,
+        companiesHouseNumber: row.companiesHouseNumber,
+        cqcLocationId: row.cqcLocationId,
+        fhrsId: row.fhrsId,
+        serviceType: row.serviceType,
+        area: row.area,
+        capacity: row.capacity,
+        contractStatus: row.contractStatus,
+      }
+      const existing = atLocation?.ref === ref ? atLocation : await this.deps.services.findByRef(ref)
+      if (existing && sameService(existing, input)) duplicates++
+      else inputs.push(input)
+    }
+    if (inputs.length === 0) return { imported: 0, duplicates, touched: [] }
+    const outcomes = await this.deps.services.upsertMany(inputs)
+    return { imported: outcomes.length, duplicates, touched: outcomes.map((o) => o.id) }
+  }
+}
+
+/** Whether upserting `input` would change nothing (blank company number and registration keep what is known). */
+function sameService(existing: Service, input: ServiceInput): boolean {
+  return (
+    existing.name === input.name &&
+    existing.providerName === input.providerName &&
+    (input.cqcProviderId == null || existing.cqcProviderId === input.cqcProviderId) &&
+    (input.companiesHouseNumber == null || existing.companiesHouseNumber === input.companiesHouseNumber) &&
+    existing.cqcLocationId === (input.cqcLocationId ?? null) &&
+    existing.fhrsId === (input.fhrsId ?? null) &&
+    existing.serviceType === input.serviceType &&
+    existing.area === input.area &&
+    existing.capacity === (input.capacity ?? null) &&
+    existing.contractStatus === input.contractStatus
+  )
+}

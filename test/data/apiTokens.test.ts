@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ApiTokensRepository, generateTokenSecret, hashTokenSecret } from '../../src/data/apiTokens.js'
+import { AuditLog } from '../../src/data/audit.js'
+import { openTestDatabase, type Db } from '../../src/data/database.js'
+
+describe('ApiTokensRepository', () => {
+  let db: Db
+  let tokens: ApiTokensRepository
+  let audit: AuditLog
+
+  beforeEach(() => {
+    db = openTestDatabase()
+    tokens = new ApiTokensRepository(db)
+    audit = new AuditLog(db)
+  })
+  afterEach(() => db.close())
+
+  it('generates 32 random bytes with a recognisable prefix, hashed with SHA-256', () => {
+    const secret = generateTokenSecret()
+    expect(secret).toMatch(/^prd_[A-Za-z0-9_-]{43}$/)
+    expect(Buffer.from(secret.slice(4), 'base64url')).toHaveLength(32)
+    expect(generateTokenSecret()).not.toBe(secret)
+    expect(hashTokenSecret('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  })
+
+  it('creates a token, returns its secret once and stores only the hash', async () => {
+    const { token, secret } = await tokens.create({ name: 'BI export', role: 'assessor' }, 'admin@example.org')
+    expect(token).toMatchObject({ name: 'BI export', role: 'assessor', createdBy: 'admin@example.org', lastUsedAt: null, revokedAt: null })
+    const stored = db.prepare('SELECT * FROM api_tokens').all()
+    expect(JSON.stringify(stored)).not.toContain(secret)
+    expect(stored).toMatchObject([{ token_hash: hashTokenSecret(secret) }])
+    expect(await tokens.findActiveBySecret(secret)).toEqual(token)
+    expect(await tokens.findActiveBySecret(secret + 'x')).toBeUndefined()
+    expect(await tokens.findActiveBySecret(generateTokenSecret())).toBeUndefined()
+  })
+
+  it('revokes a token: it no longer authenticates, and revoking again changes nothing', async () => {
+    const { token, secret } = await tokens.create({ name: 'script', role: 'compliance' }, 'cli:root')
+    const revoked = await tokens.revoke(token.id, 'admin@example.org')
+    expect(revoked).toMatchObject({ id: token.id, revokedBy: 'admin@example.org' })
+    expect(revoked?.revokedAt).not.toBeNull()
+    expect(await tokens.findActiveBySecret(secret)).toBeUndefined()
+    expect(await tokens.revoke(token.id, 'someone@example.org')).toEqual(revoked)
+    expect(await tokens.revoke(999, 'x')).toBeUndefined()
+    expect((await tokens.list()).map((t) => t.revokedBy)).toEqual(['admin@example.org'])
+  })
+
+  it('audits creation and revocation, without the secret or its hash', async () => {
+    const { token, secret } = await tokens.create({ name: 'script', role: 'compliance' }, 'cli:root')
+    await tokens.revoke(token.id, 'admin@example.org')
+    await tokens.revoke(token.id, 'admin@example.org')
+    const entries = (await audit.list({ entityType: 'api_token', limit: 10 })).reverse()
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([
+      ['api_token.created', 'cli:root'],
+      ['api_token.revoked', 'admin@example.org'],
+    ])
+    expect(entries[1]?.before).toMatchObject({ revokedAt: null })
+    const text = JSON.stringify(entries)
+    expect(text).not.toContain(secret)
+    expect(text).not.toContain(hashTokenSecret(secret))
+  })
+
+  it('stamps last use, at most once a minute', async () => {
+    const { token } = await tokens.create({ name: 'script', role: 'assessor' }, 'x')
+    await tokens.markUsed(token, new Date('2026-03-14T10:00:00Z'))
+    const used = (await tokens.findById(token.id))!
+    expect(used.lastUsedAt).toBe('2026-03-14T10:00:00.000Z')
+    await tokens.markUsed(used, new Date('2026-03-14T10:00:30Z'))
+    expect((await tokens.findById(token.id))?.lastUsedAt).toBe('2026-03-14T10:00:00.000Z')
+    await tokens.markUsed(used, new Date('2026-03-14T10:01:00Z'))
+    expect((await tokens.findById(token.id))?.lastUsedAt).toBe('2026-03-14T10:01:00.000Z')
+  })
+})
