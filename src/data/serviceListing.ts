@@ -2,7 +2,7 @@ import type { Db } from './database.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
 
-export const LISTING_SORTS = ['rag', 'name', 'provider', 'type', 'area', 'changed'] as const
+export const LISTING_SORTS = ['rag', 'name', 'provider', 'type', 'area', 'eligible', 'changed'] as const
 export type ListingSort = (typeof LISTING_SORTS)[number]
 
 export interface ListingFilter {
@@ -36,6 +36,8 @@ export interface ListedService {
   score: number | null
   changedAt: string | null
   result: RiskResult | null
+  /** true: may receive new packages under some DPS lot; false: admitted but refused by every gate; null: on no DPS. */
+  dpsEligible: boolean | null
 }
 
 interface ListingRow {
@@ -53,15 +55,25 @@ interface ListingRow {
   score: number | null
   changed_at: string | null
   result: string | null
+  dps_eligible: number | null
 }
 
 /** Names sort alphabetically whatever their case ("abc care" beside "ABC Care", not after "Zeta"). */
+/**
+ * 1 when the service may receive new packages under at least one DPS lot it is admitted to, 0 when it is admitted
+ * but every lot's gate refuses it, NULL when it is on no DPS. A membership not yet evaluated counts as eligible.
+ */
+const DPS_ELIGIBLE = `(SELECT MAX(COALESCE(e.eligible, 1)) FROM dps_memberships m
+  LEFT JOIN membership_eligibility e ON e.membership_id = m.id
+  WHERE m.service_id = s.id AND m.status = 'admitted')`
+
 const ORDER_BY: Record<ListingSort, string> = {
   rag: `CASE c.rag WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 ELSE 3 END {dir}, c.score {inv}, lower(s.name)`,
   name: 'lower(s.name) {dir}, s.ref',
   provider: 'lower(p.name) {dir}, lower(s.name)',
   type: 's.service_type {dir}, lower(s.name)',
   area: 'lower(s.area) {dir}, lower(s.name)',
+  eligible: `COALESCE(${DPS_ELIGIBLE}, -1) {dir}, lower(s.name)`,
   changed: 'c.changed_at {dir}, lower(s.name)',
 }
 
@@ -92,6 +104,8 @@ export class ServiceListingRepository {
       where.push(`(lower(p.name) LIKE @q ESCAPE '\\' OR lower(s.name) LIKE @q ESCAPE '\\' OR lower(s.ref) LIKE @q ESCAPE '\\')`)
     }
     if (filter.deteriorating) where.push(`json_extract(sn.result, '$.flags.deteriorating') = 1`)
+    if (filter.eligible === true) where.push(`${DPS_ELIGIBLE} = 1`)
+    if (filter.eligible === false) where.push(`COALESCE(${DPS_ELIGIBLE}, 0) = 0`)
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
     const from = `FROM services s JOIN providers p ON p.id = s.provider_id
       LEFT JOIN current_snapshots c ON c.service_id = s.id
@@ -105,7 +119,7 @@ export class ServiceListingRepository {
     const rows = this.db
       .prepare(
         `SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
-           s.contract_status, s.cqc_location_id, c.rag, c.score, c.changed_at, sn.result
+           s.contract_status, s.cqc_location_id, c.rag, c.score, c.changed_at, sn.result, ${DPS_ELIGIBLE} AS dps_eligible
          ${from} ${whereSql} ORDER BY ${order} LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
       )
       .all(params) as ListingRow[]
@@ -126,6 +140,7 @@ export class ServiceListingRepository {
         score: row.score,
         changedAt: row.changed_at,
         result: row.result ? (JSON.parse(row.result) as RiskResult) : null,
+        dpsEligible: row.dps_eligible === null ? null : row.dps_eligible === 1,
       })),
     }
   }

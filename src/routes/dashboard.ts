@@ -12,6 +12,7 @@ const SORTABLE_COLUMNS = [
   { key: 'provider', text: 'Provider' },
   { key: 'type', text: 'Type' },
   { key: 'area', text: 'Area' },
+  { key: 'eligible', text: 'DPS eligibility' },
   { key: 'changed', text: 'Last change' },
 ] as const
 
@@ -89,6 +90,15 @@ function dashboardViewModel(view: DashboardView, query: ServiceFilterQuery, serv
         Boolean(query.deteriorating) ||
         Boolean(query.eligible),
     },
+    eligibilityOptions: [
+      { value: '', text: 'Any', checked: !query.eligible },
+      {
+        value: 'true',
+        text: 'Eligible for new packages',
+        checked: query.eligible === 'true' || query.eligible === 'yes',
+      },
+      { value: 'false', text: 'Not eligible', checked: query.eligible === 'false' || query.eligible === 'no' },
+    ],
     columns: SORTABLE_COLUMNS.map((column) => {
       const active = query.sort === column.key
       const nextDir = active && query.dir === 'asc' ? 'desc' : 'asc'
@@ -108,6 +118,8 @@ function dashboardViewModel(view: DashboardView, query: ServiceFilterQuery, serv
       overridden: Boolean(row.result?.override),
       deteriorating: Boolean(row.result?.flags.deteriorating),
       reason: row.result?.reasons[0] ?? '',
+      eligibility: row.dpsEligible === null ? 'Not on a DPS' : row.dpsEligible ? 'Eligible' : 'Not eligible',
+      ineligible: row.dpsEligible === false,
       changed: row.changedAt ? ageText(row.changedAt, today) : '',
     })),
     listing: {

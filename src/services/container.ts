@@ -15,6 +15,17 @@ import { ImportService } from './importService.js'
 import { DpsService } from './dpsService.js'
 import { RiskService } from './riskService.js'
 // region: feature-imports
+// region: refresh-admin
+import { SourceStateRepository } from '../data/sourceState.js'
+import { RunLogService } from './sources/runLog.js'
+// endregion
+// region: intelligence
+import { AssessmentService } from './assessmentService.js'
+import { IntelligenceService } from './intelligenceService.js'
+// endregion
+// region: rules
+import { RuleSetService } from './ruleSetService.js'
+// endregion
 // endregion
 
 export interface Clock {
@@ -74,10 +85,40 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
 
   // Feature services: keep each feature's lines inside its own region (and its imports in the matching region above).
   // region: refresh-admin
+  const sourceState = new SourceStateRepository(db)
+  const runLog = new RunLogService({ runs, sourceState })
   // endregion
   // region: intelligence
+  const intelligence = new IntelligenceService({
+    services: serviceRepository,
+    observations,
+    runs,
+    risk,
+    audit,
+    today: clock.today,
+  })
+  const assessments = new AssessmentService({
+    services: serviceRepository,
+    observations,
+    listing,
+    runs,
+    risk,
+    audit,
+    today: clock.today,
+  })
   // endregion
   // region: compliance
+  // endregion
+  // region: rules
+  const ruleSetAdmin = new RuleSetService({
+    ruleSets,
+    risk,
+    runs,
+    services: serviceRepository,
+    observations,
+    audit,
+    today: clock.today,
+  })
   // endregion
   // region: market
   // endregion
@@ -86,6 +127,11 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
 
   return {
     // region: returned-features (one line per feature service, alphabetical)
+    assessments,
+    intelligence,
+    ruleSetAdmin,
+    runLog,
+    sourceState,
     // endregion
     db,
     config,

@@ -26,6 +26,8 @@ export interface ServiceDetail {
   service: Service
   risk: RiskResult | null
   changedAt: string | null
+  /** See ListedService.dpsEligible. */
+  dpsEligible: boolean | null
   history: HistoryPoint[]
   /** Live and superseded observations, newest first. */
   observations: Array<Observation & { supersededById: number | null }>
@@ -85,15 +87,17 @@ export class DashboardService {
   async serviceDetail(ref: string): Promise<ServiceDetail | null> {
     const service = await this.deps.services.findByRef(ref)
     if (!service) return null
-    const [current, history, observations] = await Promise.all([
+    const [current, history, observations, listed] = await Promise.all([
       this.deps.runs.current(service.id),
       this.deps.runs.history(service.id),
       this.deps.observations.listHistory(service.id),
+      this.deps.listing.list({ ref: [service.ref], limit: 1 }),
     ])
     return {
       service,
       risk: current?.result ?? null,
       changedAt: current?.changedAt ?? null,
+      dpsEligible: listed.rows[0]?.dpsEligible ?? null,
       history,
       observations,
     }

@@ -21,6 +21,8 @@ export interface ApiService {
   flags: RiskResult['flags'] | null
   asOf: string | null
   lastChange: string | null
+  /** May receive new packages under some DPS lot (true), refused by every lot it is on (false), on no DPS (null). */
+  eligible: boolean | null
   indicators: Array<Omit<IndicatorResult, 'key'> & { key: string }>
   history?: Array<{ at: string; rag: string }>
 }
@@ -49,6 +51,7 @@ function base(
   },
   risk: RiskResult | null,
   changedAt: string | null,
+  eligible: boolean | null,
 ): ApiService {
   return {
     ref: s.ref,
@@ -68,17 +71,18 @@ function base(
     flags: risk?.flags ?? null,
     asOf: risk?.asOf ?? null,
     lastChange: changedAt,
+    eligible,
     indicators: risk?.indicators ?? noDataIndicators(),
   }
 }
 
 export function listedToApi(row: ListedService): ApiService {
-  return base(row, row.result, row.changedAt)
+  return base(row, row.result, row.changedAt, row.dpsEligible)
 }
 
 export function detailToApi(detail: ServiceDetail): ApiService {
   return {
-    ...base(detail.service, detail.risk, detail.changedAt),
+    ...base(detail.service, detail.risk, detail.changedAt, detail.dpsEligible),
     history: historyToApi(detail.history),
   }
 }

@@ -95,6 +95,7 @@ describe('ServiceListingRepository', () => {
       score: 80,
       changedAt: '2026-03-14T09:01:00.000Z',
       result: riskResult({ rag: 'red', score: 80, flags: riskFlags({ deteriorating: true }) }),
+      dpsEligible: null,
     })
     expect(rows[1]).toMatchObject({ ref: 'S5', rag: null, score: null, changedAt: null, result: null })
     // Services matched to the same provider by name share it.

@@ -95,3 +95,32 @@ describe('GET /services/:ref', () => {
     expect(response.status).toBe(404)
   })
 })
+
+describe('DPS eligibility on the dashboard', () => {
+  it('shows each service as eligible, not eligible or not on a DPS, and filters on it', async () => {
+    const dps = await services.dpsRepository.createDps({
+      name: 'Test DPS',
+      gates: {},
+      lots: [{ name: 'Tier 1', tier: 'tier1', zone: null, areas: [], serviceType: 'home_care' }],
+    })
+    const lot = dps.lots[0]!
+    const all = await services.serviceRepository.listAll()
+    for (const service of all.filter((s) => s.ref !== 'SVC-GREEN')) {
+      await services.dpsRepository.admitMember({ lotId: lot.id, serviceId: service.id, on: '2026-01-01' })
+    }
+    await services.risk.recomputeServices(
+      all.map((s) => s.id),
+      'test',
+    )
+    const eligible = await assessor.agent.get('/?eligible=true')
+    expect(eligible.text).toContain('Oak Homecare')
+    expect(eligible.text).not.toContain('Elm House')
+    const ineligible = await assessor.agent.get('/?eligible=false')
+    expect(ineligible.text).toContain('Elm House')
+    expect(ineligible.text).toContain('Ash Lodge')
+    expect(ineligible.text).not.toContain('Oak Homecare')
+    const api = await assessor.agent.get('/api/v1/services?eligible=true')
+    expect(api.body.services.map((s: { ref: string }) => s.ref)).toEqual(['SVC-AMBER'])
+    expect(api.body.services[0].eligible).toBe(true)
+  })
+})
