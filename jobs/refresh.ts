@@ -1,6 +1,7 @@
+import { writeSync } from 'node:fs'
 import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { migrate, openDatabase } from '../src/data/database.js'
+import { migrate, openDatabase, type Db } from '../src/data/database.js'
 import { AnotherRunInProgressError } from '../src/data/runs.js'
 import { createLogger } from '../src/logger.js'
 import { createServices } from '../src/services/container.js'
@@ -48,6 +49,24 @@ function progressReporter(interactive: boolean): RefreshProgress & { stop(): voi
   }
 }
 
+/**
+ * Crash tests only (REFRESH_TEST_HOOKS=1): a SQL function `refresh_test_pause(label, ms)` that a test calls from a
+ * trigger it installs (e.g. AFTER INSERT ON rag_changes), so this process stops at a known point, inside a write
+ * transaction if the trigger fires in one, prints `PAUSED <label>` and waits `ms` (0: for ever) to be killed. Read
+ * from process.env directly because it is not configuration: nothing in production sets it.
+ */
+function installTestHooks(db: Db): void {
+  if (process.env.REFRESH_TEST_HOOKS !== '1') return
+  const gate = new Int32Array(new SharedArrayBuffer(4))
+  db.function('refresh_test_pause', (label: unknown, ms: unknown) => {
+    writeSync(1, `PAUSED ${String(label)}\n`)
+    const wait = Number(ms)
+    if (wait > 0) Atomics.wait(gate, 0, 0, wait)
+    else for (;;) Atomics.wait(gate, 0, 0, 60_000)
+    return 0
+  })
+}
+
 function printSummary(summary: RefreshSummary): void {
   const rows = summary.sources.map((s) => ({
     source: s.label,
@@ -66,6 +85,14 @@ function printSummary(summary: RefreshSummary): void {
     `Services computed: ${summary.servicesComputed}; judgements changed: ${summary.servicesChanged}; ` +
       `RAG changes: ${summary.ragChanges}; took ${(summary.durationMs / 1000).toFixed(1)} s\n`,
   )
+  const failed = summary.sources.filter((s) => s.status === 'failed').map((s) => s.label)
+  const rejected = summary.sources.reduce((n, s) => n + (s.result?.rejected ?? 0), 0)
+  if (failed.length > 0) {
+    process.stdout.write(`Failed sources (their last good data is kept): ${failed.join(', ')}\n`)
+  }
+  if (failed.length > 0 || rejected > 0) {
+    process.stdout.write(`Errors and rejected rows: /admin/runs/${summary.runId}\n`)
+  }
 }
 
 function triggerFromArgs(argv: string[]): string {
@@ -80,6 +107,7 @@ async function main(): Promise<number> {
   const db = openDatabase(config.DATABASE_PATH)
   try {
     migrate(db)
+    installTestHooks(db)
     const services = createServices(db, config, logger)
     const progress = progressReporter(Boolean(process.stdout.isTTY))
     try {

@@ -43,25 +43,63 @@ export interface RefreshSchedule {
   nextRun(): Date | null
 }
 
+/** The hours (0-23) a cron expression can fire in, or null when it cannot be read. */
+export function cronHours(expression: string): number[] | null {
+  const detailed = cron.validateDetailed(expression)
+  return detailed.valid && detailed.fields ? detailed.fields.hour : null
+}
+
 /**
- * node-cron from REFRESH_CRON in TZ, never overlapping itself. The default 02:00 lies outside the 01:00-02:00 hour
- * that the UK clock change skips (March) or repeats (October), so it runs exactly once a night all year.
+ * Whether a schedule can fire between 01:00 and 02:00, the hour the UK clock change skips (last Sunday of March: a
+ * 01:30 run does not happen that night) or repeats (last Sunday of October). The default '0 2 * * *' does not.
+ */
+export function firesInClockChangeHour(expression: string): boolean {
+  return cronHours(expression)?.includes(1) ?? false
+}
+
+/** node-cron's own messages (overlap, missed executions) in the application log. */
+function cronLogger(logger: Logger) {
+  return {
+    info: (message: string) => logger.info({ cron: true }, message),
+    // Overlaps are reported once, by the execution:overlap listener below.
+    warn: (message: string) =>
+      /overlap/i.test(message) ? logger.debug({ cron: true }, message) : logger.warn({ cron: true }, message),
+    error: (message: string | Error, err?: Error) => logger.error({ cron: true, err: err ?? message }, String(message)),
+    debug: (message: string | Error) => logger.debug({ cron: true }, String(message)),
+  }
+}
+
+/**
+ * node-cron from REFRESH_CRON in TZ, never overlapping itself: a trigger while a run is still going is skipped
+ * (logged), not queued. The default 02:00 lies outside the 01:00-02:00 hour that the UK clock change skips (March) or
+ * repeats (October), so it runs exactly once a night all year; a schedule inside that hour is allowed but warned about.
+ * `run` is injectable for tests (default: the refresh in a child process).
  */
 export function scheduleRefresh(
   config: Pick<Config, 'REFRESH_CRON' | 'TZ'>,
   logger: Logger,
   run: () => Promise<unknown> = () => runRefreshInChildProcess(logger),
 ): RefreshSchedule {
-  if (!cron.validate(config.REFRESH_CRON))
-    throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
+  if (!cron.validate(config.REFRESH_CRON)) throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
+  if (firesInClockChangeHour(config.REFRESH_CRON)) {
+    logger.warn(
+      { cron: config.REFRESH_CRON, timezone: config.TZ },
+      'REFRESH_CRON fires between 01:00 and 02:00: on clock-change nights that run is skipped (March) or doubled (October)',
+    )
+  }
   const task = cron.schedule(
     config.REFRESH_CRON,
     async () => {
       logger.info('scheduled refresh starting')
-      await run()
+      try {
+        await run()
+      } catch (error) {
+        logger.error({ err: error }, 'scheduled refresh failed')
+      }
     },
-    { timezone: config.TZ, noOverlap: true, name: 'overnight-refresh' },
+    { timezone: config.TZ, noOverlap: true, name: 'overnight-refresh', logger: cronLogger(logger) },
   )
+  task.on('execution:overlap', () => logger.warn('scheduled refresh skipped: the previous one is still running'))
   return {
     stop: async () => {
       await task.stop()

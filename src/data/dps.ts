@@ -564,6 +564,7 @@ export class DpsRepository {
          WHERE id = @id AND closed_at IS NULL`,
       ),
       serviceByRef: db.prepare<[string], { id: number }>('SELECT id FROM services WHERE ref = ?'),
+      serviceType: db.prepare<[number], { service_type: ServiceType }>('SELECT service_type FROM services WHERE id = ?'),
       serviceContract: db.prepare<[number], { contract_status: ContractStatus }>(
         'SELECT contract_status FROM services WHERE id = ?',
       ),
@@ -806,6 +807,10 @@ export class DpsRepository {
 
   async serviceIdByRef(ref: string): Promise<number | null> {
     return this.statements.serviceByRef.get(ref)?.id ?? null
+  }
+
+  async serviceTypeOf(serviceId: number): Promise<ServiceType | null> {
+    return this.statements.serviceType.get(serviceId)?.service_type ?? null
   }
 
   /**

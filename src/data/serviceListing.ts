@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3'
 import type { Db } from './database.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
@@ -82,7 +83,20 @@ const ORDER_BY: Record<ListingSort, string> = {
  * 30,000-service register renders a page of 50 without loading the rest.
  */
 export class ServiceListingRepository {
+  /** Prepared statements by SQL text: the filter combinations in use are few, so each is prepared once. */
+  private readonly statements = new Map<string, Statement>()
+
   constructor(private readonly db: Db) {}
+
+  private prepare(sql: string): Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      if (this.statements.size > 500) this.statements.clear()
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {
     const where: string[] = []
@@ -110,19 +124,19 @@ export class ServiceListingRepository {
     const from = `FROM services s JOIN providers p ON p.id = s.provider_id
       LEFT JOIN current_snapshots c ON c.service_id = s.id
       LEFT JOIN snapshots sn ON sn.id = c.snapshot_id`
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${from} ${whereSql}`).get(params) as { n: number }).n
+    const total = (this.prepare(`SELECT COUNT(*) AS n ${from} ${whereSql}`).get(params) as { n: number }).n
     const direction = filter.direction === 'desc' ? 'DESC' : 'ASC'
     const inverse = direction === 'ASC' ? 'DESC' : 'ASC'
     const order = ORDER_BY[filter.sort ?? 'rag'].replaceAll('{dir}', direction).replaceAll('{inv}', inverse)
     const limit = filter.limit ?? 50
     const offset = filter.offset ?? 0
-    const rows = this.db
+    const rows = this
       .prepare(
         `SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
            s.contract_status, s.cqc_location_id, c.rag, c.score, c.changed_at, sn.result, ${DPS_ELIGIBLE} AS dps_eligible
-         ${from} ${whereSql} ORDER BY ${order} LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
+         ${from} ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
       )
-      .all(params) as ListingRow[]
+      .all({ ...params, limit, offset }) as ListingRow[]
     return {
       total,
       rows: rows.map((row) => ({

@@ -5,6 +5,7 @@ import { dashboardRoutes } from './dashboard.js'
 import { servicePageRoutes } from './servicePage.js'
 // Feature imports: keep each feature's lines inside its own region.
 // region: refresh-admin
+import { adminRunsRoutes } from './adminRuns.js'
 // endregion
 // region: dps
 // endregion
@@ -26,6 +27,7 @@ export function pageRouters(services: Services): Router[] {
     dashboardRoutes(services),
     servicePageRoutes(services),
     // region: refresh-admin
+    adminRunsRoutes(services),
     // endregion
     // region: dps
     // endregion

@@ -26,6 +26,12 @@ import { IntelligenceService } from './intelligenceService.js'
 // region: rules
 import { RuleSetService } from './ruleSetService.js'
 // endregion
+// region: compliance
+import { ComplianceActionsRepository, ComplianceFactsRepository } from '../data/complianceActions.js'
+import { OverridesRepository } from '../data/overrides.js'
+import { ComplianceService } from './complianceService.js'
+import { MorningService } from './morningService.js'
+// endregion
 // endregion
 
 export interface Clock {
@@ -108,6 +114,20 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   // endregion
   // region: compliance
+  const overrides = new OverridesRepository(db)
+  risk.useOverrides(overrides)
+  const complianceActions = new ComplianceActionsRepository(db)
+  const compliance = new ComplianceService({ overrides, actions: complianceActions, risk, today: clock.today })
+  const morning = new MorningService({
+    dashboard,
+    runs,
+    dps: dpsRepository,
+    actions: complianceActions,
+    overrides,
+    facts: new ComplianceFactsRepository(db),
+    risk,
+    today: clock.today,
+  })
   // endregion
   // region: rules
   const ruleSetAdmin = new RuleSetService({
@@ -128,7 +148,9 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   return {
     // region: returned-features (one line per feature service, alphabetical)
     assessments,
+    compliance,
     intelligence,
+    morning,
     ruleSetAdmin,
     runLog,
     sourceState,

@@ -147,6 +147,172 @@ export const penPictureSchema = z.object({
     .optional(),
 })
 
+/** An empty query or form value reads as absent. */
+function blankAsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema)
+}
+
+/**
+ * The referral query as the page form and `GET /dps/{id}/referral` send it: `area`, `type` (service type) and the
+ * optional `weeklyHours`, `startDate` and `needs` (comma-separated or repeated).
+ */
+export const referralQuerySchema = z.object({
+  area: z.string({ error: 'Select the area the person lives in' }).trim().min(1, 'Select the area the person lives in').max(100),
+  type: z
+    .string({ error: 'Select the type of service' })
+    .transform((value) => normaliseWord(value))
+    .pipe(z.enum(SERVICE_TYPES, { error: 'Select the type of service' })),
+  weeklyHours: blankAsAbsent(
+    z.coerce
+      .number({ error: 'Enter the weekly hours as a number' })
+      .positive('Weekly hours must be more than 0')
+      .max(168, 'Weekly hours must be 168 or fewer')
+      .optional(),
+  ),
+  startDate: blankAsAbsent(z.string().pipe(isoDate).optional()),
+  needs: blankAsAbsent(penPictureSchema.shape.needs),
+})
+export type ReferralQuery = z.infer<typeof referralQuerySchema>
+
+export function toPenPicture(query: ReferralQuery): PenPicture {
+  return {
+    area: query.area,
+    serviceType: query.type,
+    weeklyHours: query.weeklyHours ?? null,
+    startDate: query.startDate ?? null,
+    needs: query.needs ?? [],
+  }
+}
+
+/** A form's optional free text: trimmed, '' read as null. */
+function optionalText(max: number, label: string) {
+  return z
+    .string()
+    .trim()
+    .max(max, `${label} must be ${max} characters or fewer`)
+    .optional()
+    .transform((value) => (value ? value : null))
+}
+
+function requiredText(max: number, missing: string, label: string) {
+  return z
+    .string({ error: missing })
+    .trim()
+    .min(1, missing)
+    .max(max, `${label} must be ${max} characters or fewer`)
+}
+
+/** A select whose 'off' option switches a gate off (null). */
+function gateLevel<T extends string>(values: readonly [T, ...T[]], message: string) {
+  return z
+    .enum(['off', ...values] as [string, ...string[]], { error: message })
+    .transform((value) => (value === 'off' ? null : (value as T)))
+}
+
+/** An HTML checkbox: present (any of these values) is true, absent is false. */
+const checkbox = z
+  .enum(['yes', 'true', 'on'], { error: 'Tick the box or leave it empty' })
+  .optional()
+  .transform((value) => value !== undefined)
+
+const gatesFields = {
+  minimumCqcRating: gateLevel(RATED_CQC, 'Select the minimum CQC rating'),
+  maximumRag: gateLevel(RAGS, 'Select the worst RAG accepted'),
+  noActiveEmbargo: checkbox,
+  notInsolvent: checkbox,
+  minimumQualityOutcome: gateLevel(ASSESSMENT_OUTCOMES, 'Select the minimum quality assessment outcome'),
+  registeredManagerInPost: checkbox,
+}
+
+/** The gates form (admin): select and checkbox values into `Gates`, checked again by `gatesSchema`. */
+export const gatesFormSchema = z.object(gatesFields).transform((gates): Gates => gatesSchema.parse(gates))
+
+/** The "create a DPS" form: name, description and its gates. */
+export const frameworkFormSchema = z
+  .object({
+    name: requiredText(200, 'Enter the name of the DPS', 'The name'),
+    description: optionalText(2000, 'The description'),
+    ...gatesFields,
+  })
+  .transform(({ name, description, ...gates }) => ({ name, description, gates: gatesSchema.parse(gates) }))
+export type FrameworkInput = z.infer<typeof frameworkFormSchema>
+
+/** The "add a lot" form. A Tier 1 lot leads a zone, so it needs one; areas are a comma-separated list. */
+export const lotFormSchema = z
+  .object({
+    name: requiredText(200, 'Enter the name of the lot', 'The name'),
+    tier: z.enum(LOT_TIERS, { error: 'Select the tier' }),
+    zone: optionalText(100, 'The zone'),
+    areas: z
+      .string()
+      .max(1000, 'The areas must be 1000 characters or fewer')
+      .optional()
+      .transform((value) => [
+        ...new Set(
+          (value ?? '')
+            .split(',')
+            .map((area) => area.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(z.array(z.string().max(100, 'Each area must be 100 characters or fewer')).max(50, 'List 50 areas or fewer')),
+    serviceType,
+    specialism: optionalText(100, 'The specialism'),
+  })
+  .superRefine((lot, ctx) => {
+    if (lot.tier === 'tier1' && lot.zone === null) {
+      ctx.addIssue({ code: 'custom', path: ['zone'], message: 'Enter the zone this Tier 1 lot leads' })
+    }
+    if (lot.tier === 'specialist' && lot.specialism === null) {
+      ctx.addIssue({ code: 'custom', path: ['specialism'], message: 'Enter the specialism of this specialist lot' })
+    }
+  })
+export type LotInput = z.infer<typeof lotFormSchema>
+
+/** Admitting a service to a lot (admin). */
+export const admitFormSchema = z.object({
+  serviceRef: requiredText(100, 'Enter the service reference', 'The service reference'),
+  lotId: awardInputSchema.shape.lotId,
+  on: z.string({ error: 'Enter the date of admission' }).pipe(isoDate),
+  reason: optionalText(500, 'The reason'),
+})
+export type AdmitInput = z.infer<typeof admitFormSchema>
+
+export const MEMBERSHIP_ACTIONS = ['suspend', 'remove', 'readmit'] as const
+export type MembershipAction = (typeof MEMBERSHIP_ACTIONS)[number]
+
+/** Suspending, removing or re-admitting a member (admin): always with a date and a reason. */
+export const membershipChangeSchema = z.object({
+  action: z.enum(MEMBERSHIP_ACTIONS, { error: 'Select what to do with this membership' }),
+  on: z.string({ error: 'Enter the date of the change' }).pipe(isoDate),
+  reason: requiredText(500, 'Enter the reason', 'The reason'),
+})
+export type MembershipChange = z.infer<typeof membershipChangeSchema>
+
+/** Closing a "review membership" task (compliance): the decision, in a note. */
+export const closeTaskSchema = z.object({
+  note: requiredText(2000, 'Enter a note saying what was decided', 'The note'),
+})
+
+export interface FieldError {
+  field: string
+  message: string
+}
+
+/** What an admin write gives back: the result, or errors with the HTTP status they deserve (nothing written). */
+export type WriteOutcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 404 | 409; errors: FieldError[] }
+
+function refuse<T>(status: 400 | 404 | 409, field: string, message: string): WriteOutcome<T> {
+  return { ok: false, status, errors: [{ field, message }] }
+}
+
+/** An eligibility event as the morning list shows it. */
+export interface EligibilityEventView extends EligibilityEvent {
+  change: 'lost' | 'regained'
+  /** One line: "Lost eligibility for Tier 1: North (Home Care DPS): Embargo on new placements since 2026-11-02". */
+  summary: string
+}
+
 export interface ReferralView extends ReferralResult {
   dps: { id: number; name: string }
   penPicture: PenPicture
@@ -369,6 +535,131 @@ export class DpsService {
       await this.repository.admitMember({ ...admission, on, reason: 'Demo admission' })
     }
     return (await this.repository.getDps(dps.id)) as DpsWithLots
+  }
+
+  /** Lost/regained events of runs after `runId` (0: all), oldest first, with service, DPS and lot names. */
+  async eventsSince(runId: number): Promise<EligibilityEventView[]> {
+    const events = await this.repository.eventsSince(runId)
+    return events.map((event) => {
+      const where = `${event.lotName} (${event.dpsName})`
+      const why = event.failingGates.map((gate) => gate.reason).join('; ')
+      return {
+        ...event,
+        change: event.eligible ? 'regained' : 'lost',
+        summary: event.eligible ? `Regained eligibility for ${where}` : `Lost eligibility for ${where}: ${why}`,
+      }
+    })
+  }
+
+  /** Open "review membership" tasks, oldest first. */
+  async openTasks(): Promise<TaskView[]> {
+    return this.repository.openTaskViews()
+  }
+
+  async findTask(taskId: number): Promise<TaskView | null> {
+    return this.repository.findTask(taskId)
+  }
+
+  /** Closes an open task with the decision as its note (audited). */
+  async closeTask(taskId: number, note: string, actor: string): Promise<WriteOutcome<TaskView>> {
+    const task = await this.repository.findTask(taskId)
+    if (!task) return refuse(404, 'taskId', `No task ${taskId}`)
+    if (task.closedAt !== null) return refuse(409, 'taskId', `This task was closed on ${task.closedAt.slice(0, 10)}`)
+    if (!(await this.repository.closeTask(taskId, actor, note))) {
+      return refuse(409, 'taskId', 'This task has just been closed by someone else')
+    }
+    return { ok: true, value: (await this.repository.findTask(taskId)) as TaskView }
+  }
+
+  /** Creates a DPS with no lots yet (audited). */
+  async createFramework(input: FrameworkInput, actor: string): Promise<WriteOutcome<DpsWithLots>> {
+    if (await this.repository.findDpsByName(input.name)) {
+      return refuse(409, 'name', `There is already a DPS called ${input.name}`)
+    }
+    const created = await this.repository.createDps(
+      { name: input.name, description: input.description, gates: input.gates },
+      actor,
+    )
+    return { ok: true, value: created }
+  }
+
+  /**
+   * Replaces a DPS's gates (audited). Returns the services whose memberships the caller must re-evaluate now
+   * (every member not removed), so the stored verdicts follow the new gates before the answer.
+   */
+  async updateGates(dpsId: number, gates: Gates, actor: string): Promise<WriteOutcome<{ serviceIds: number[] }>> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return refuse(404, 'dpsId', `No DPS ${dpsId}`)
+    await this.repository.updateGates(dpsId, gates, actor)
+    const serviceIds = dps.lots.flatMap((lot) => lot.members.filter((m) => m.status !== 'removed').map((m) => m.serviceId))
+    return { ok: true, value: { serviceIds: [...new Set(serviceIds)] } }
+  }
+
+  /** Adds a lot to a DPS (audited); lot names are unique within a DPS. */
+  async addLot(dpsId: number, lot: LotInput, actor: string): Promise<WriteOutcome<Lot>> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return refuse(404, 'dpsId', `No DPS ${dpsId}`)
+    if (dps.lots.some((existing) => normaliseWord(existing.name) === normaliseWord(lot.name))) {
+      return refuse(409, 'name', `${dps.name} already has a lot called ${lot.name}`)
+    }
+    const newLot: NewLot = { ...lot, zone: lot.zone, specialism: lot.specialism }
+    return { ok: true, value: await this.repository.addLot(dpsId, newLot, actor) }
+  }
+
+  /**
+   * Admits a service to a lot of the DPS, or re-admits a suspended or removed member (audited). The service must
+   * exist and be of the lot's service type. The caller re-evaluates the service's eligibility afterwards.
+   */
+  async admitMember(
+    dpsId: number,
+    input: AdmitInput,
+    actor: string,
+  ): Promise<WriteOutcome<Membership & { serviceId: number }>> {
+    const dps = await this.repository.findDps(dpsId)
+    if (!dps) return refuse(404, 'dpsId', `No DPS ${dpsId}`)
+    const lot = await this.repository.findLot(input.lotId)
+    if (!lot || lot.dpsId !== dpsId) return refuse(400, 'lotId', `Select a lot of ${dps.name}`)
+    const serviceId = await this.repository.serviceIdByRef(input.serviceRef)
+    if (serviceId === null) return refuse(400, 'serviceRef', `There is no service with reference ${input.serviceRef}`)
+    const serviceType = await this.repository.serviceTypeOf(serviceId)
+    if (serviceType !== lot.serviceType) {
+      const label = (type: ServiceType | null) => (type ? SERVICE_TYPE_LABELS[type].toLowerCase() : 'unknown')
+      return refuse(
+        400,
+        'serviceRef',
+        `${input.serviceRef} is a ${label(serviceType)} service; ${lot.name} is for ${label(lot.serviceType)}`,
+      )
+    }
+    const membership = await this.repository.admitMember(
+      { lotId: lot.id, serviceId, on: input.on, reason: input.reason },
+      actor,
+    )
+    return { ok: true, value: membership }
+  }
+
+  /** Suspends, removes or re-admits a member of the DPS, with a date and reason (audited). */
+  async changeMembership(
+    dpsId: number,
+    membershipId: number,
+    change: MembershipChange,
+    actor: string,
+  ): Promise<WriteOutcome<Membership>> {
+    const membership = await this.repository.findMembershipById(membershipId)
+    const lot = membership ? await this.repository.findLot(membership.lotId) : null
+    if (!membership || !lot || lot.dpsId !== dpsId) return refuse(404, 'membershipId', `No membership ${membershipId}`)
+    const target: MembershipStatus = change.action === 'suspend' ? 'suspended' : change.action === 'remove' ? 'removed' : 'admitted'
+    if (membership.status === target) return refuse(409, 'action', `This membership is already ${target}`)
+    const updated =
+      change.action === 'readmit'
+        ? await this.repository.admitMember(
+            { lotId: membership.lotId, serviceId: membership.serviceId, on: change.on, reason: change.reason },
+            actor,
+          )
+        : change.action === 'suspend'
+          ? await this.repository.suspendMember(membershipId, { on: change.on, reason: change.reason }, actor)
+          : await this.repository.removeMember(membershipId, { on: change.on, reason: change.reason }, actor)
+    if (!updated) return refuse(404, 'membershipId', `No membership ${membershipId}`)
+    return { ok: true, value: updated }
   }
 
   private twelveMonthsAgo(): string {

@@ -25,6 +25,17 @@ export interface ImportOptions {
   source: ImportSource
   /** The file's name as people know it, for the run trigger and the audit log. */
   fileLabel: string
+  /**
+   * Recompute the touched services before answering (default true). The overnight run passes false, as it recomputes
+   * every service right after its sources: the import then publishes no run and returns `touchedServiceIds`.
+   */
+  recompute?: boolean
+  /**
+   * Runs the import's database writes, called once per import (even when there is nothing to write). The inbox wraps
+   * them in one transaction with its record of the file. `write` does database work only and resolves with the
+   * result (runId still null).
+   */
+  commit?: (write: () => Promise<ImportResult>) => Promise<ImportResult>
 }
 
 export interface ImportResult {
@@ -39,9 +50,25 @@ export interface ImportResult {
   rejects: RowReject[]
   /** A problem with the whole file: nothing was imported. */
   fileError: string | null
-  /** The entry run that recomputed the touched services; null when nothing changed. */
+  /** The entry run that recomputed the touched services; null when nothing changed (or `recompute` was false). */
   runId: number | null
+  /** With `recompute: false`: the services whose data changed, for the caller to recompute. */
+  touchedServiceIds?: number[]
 }
+
+interface ImportOutcome {
+  imported: number
+  duplicates: number
+  touched: number[]
+}
+
+/** What an import will write once its rows are checked: duplicates are known before, the rest when written. */
+interface ImportPlan {
+  duplicates: number
+  write: () => Promise<ImportOutcome>
+}
+
+const NOTHING_TO_WRITE: ImportPlan = { duplicates: 0, write: async () => ({ imported: 0, duplicates: 0, touched: [] }) }
 
 export interface ImportServiceDeps {
   services: ServiceRepository
@@ -72,14 +99,14 @@ export class ImportService {
     const parsed: CouncilCsvResult =
       kind === 'auto' ? await parseCouncilCsv(input, 'auto', today) : await parseCouncilCsv(input, kind, today)
     const rejects = [...parsed.rejects]
-    let outcome = { imported: 0, duplicates: 0, touched: [] as number[] }
+    let plan = NOTHING_TO_WRITE
     if (parsed.fileError === undefined) {
       switch (parsed.kind) {
         case 'services':
-          outcome = await this.importServices(parsed.rows, rejects)
+          plan = await this.planServices(parsed.rows, rejects)
           break
         case 'assessments':
-          outcome = await this.importObservations(
+          plan = await this.planObservations(
             parsed.rows,
             parsed.rows.map((row) => assessmentObservation(row.value)),
             rejects,
@@ -87,7 +114,7 @@ export class ImportService {
           )
           break
         case 'intelligence':
-          outcome = await this.importObservations(
+          plan = await this.planObservations(
             parsed.rows,
             intelligenceObservations(parsed.rows.map((row) => row.value)),
             rejects,
@@ -95,7 +122,7 @@ export class ImportService {
           )
           break
         case 'safeguarding_counts':
-          outcome = await this.importObservations(
+          plan = await this.planObservations(
             parsed.rows,
             parsed.rows.map((row) => safeguardingCountObservation(row.value)),
             rejects,
@@ -108,20 +135,29 @@ export class ImportService {
     }
     rejects.sort((a, b) => a.rowNumber - b.rowNumber)
 
+    let touched: number[] = []
+    const writeRows = async (): Promise<ImportResult> => {
+      const outcome = await plan.write()
+      touched = outcome.touched
+      return {
+        kind: parsed.kind,
+        rowsRead: parsed.rowsRead,
+        imported: outcome.imported,
+        duplicates: plan.duplicates + outcome.duplicates,
+        rejects,
+        fileError: parsed.fileError ?? null,
+        runId: null,
+      }
+    }
+    const written = options.commit ? await options.commit(writeRows) : await writeRows()
+
+    const recompute = options.recompute ?? true
     let runId: number | null = null
-    if (outcome.touched.length > 0) {
+    if (recompute && touched.length > 0) {
       const trigger = `import ${parsed.kind ?? kind} ${options.fileLabel}`
-      runId = (await this.deps.risk.recomputeServices(outcome.touched, trigger)).runId
+      runId = (await this.deps.risk.recomputeServices(touched, trigger)).runId
     }
-    const result: ImportResult = {
-      kind: parsed.kind,
-      rowsRead: parsed.rowsRead,
-      imported: outcome.imported,
-      duplicates: outcome.duplicates,
-      rejects,
-      fileError: parsed.fileError ?? null,
-      runId,
-    }
+    const result: ImportResult = { ...written, runId, ...(recompute ? {} : { touchedServiceIds: touched }) }
     await this.deps.audit?.({
       actor: options.actor,
       action: 'import',
@@ -142,12 +178,12 @@ export class ImportService {
   }
 
   /** Observation kinds: every row must name a known service; the good rows are appended in one transaction. */
-  private async importObservations(
+  private async planObservations(
     rows: ParsedRow<ServiceNaming>[],
     fields: CouncilObservationFields[],
     rejects: RowReject[],
     options: ImportOptions,
-  ): Promise<{ imported: number; duplicates: number; touched: number[] }> {
+  ): Promise<ImportPlan> {
     const resolve = this.serviceResolver()
     const observations: NewObservation[] = []
     for (const [index, row] of rows.entries()) {
@@ -163,9 +199,14 @@ export class ImportService {
         enteredBy: options.actor,
       })
     }
-    if (observations.length === 0) return { imported: 0, duplicates: 0, touched: [] }
-    const appended = await this.deps.observations.appendOrSupersede(observations)
-    return { imported: appended.inserted, duplicates: appended.unchanged, touched: appended.changedServiceIds }
+    if (observations.length === 0) return NOTHING_TO_WRITE
+    return {
+      duplicates: 0,
+      write: async () => {
+        const appended = await this.deps.observations.appendOrSupersede(observations)
+        return { imported: appended.inserted, duplicates: appended.unchanged, touched: appended.changedServiceIds }
+      },
+    }
   }
 
   /** Looks services up by ref, else by CQC location id, remembering answers across the rows of one file. */
@@ -207,10 +248,7 @@ export class ImportService {
    * The register: creates or updates services by ref (a row named only by CQC location id updates the service at
    * that location, or creates one with the location id as its ref). Rows identical to what is stored are duplicates.
    */
-  private async importServices(
-    rows: ParsedRow<ServiceRow>[],
-    rejects: RowReject[],
-  ): Promise<{ imported: number; duplicates: number; touched: number[] }> {
+  private async planServices(rows: ParsedRow<ServiceRow>[], rejects: RowReject[]): Promise<ImportPlan> {
     const rowOfRef = new Map<string, number>()
     const refOfLocation = new Map<string, string>()
     const inputs: ServiceInput[] = []
@@ -256,9 +294,14 @@ export class ImportService {
       if (existing && sameService(existing, input)) duplicates++
       else inputs.push(input)
     }
-    if (inputs.length === 0) return { imported: 0, duplicates, touched: [] }
-    const outcomes = await this.deps.services.upsertMany(inputs)
-    return { imported: outcomes.length, duplicates, touched: outcomes.map((o) => o.id) }
+    if (inputs.length === 0) return { ...NOTHING_TO_WRITE, duplicates }
+    return {
+      duplicates,
+      write: async () => {
+        const outcomes = await this.deps.services.upsertMany(inputs)
+        return { imported: outcomes.length, duplicates: 0, touched: outcomes.map((o) => o.id) }
+      },
+    }
   }
 }
 

@@ -4,13 +4,7 @@ import type { RunRepository } from '../data/runs.js'
 import type { Service, ServiceRepository } from '../data/services.js'
 import type { NewObservation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
-import {
-  INDICATOR_OF_KIND,
-  INTELLIGENCE_KINDS,
-  type IndicatorKey,
-  type IntelligenceKind,
-  type Source,
-} from '../domain/vocabulary.js'
+import type { IndicatorKey, IntelligenceKind, Source } from '../domain/vocabulary.js'
 import { intelligenceObservation, parseCouncilRecord, type IntelligenceRow } from '../ingest/council/index.js'
 import type { RiskService } from './riskService.js'
 
@@ -233,7 +227,7 @@ export class IntelligenceService {
       (fresh.detail.outcome ?? null) === (old.kind === 'contract_concern' ? null : old.outcome) &&
       fresh.reference === old.reference &&
       fresh.notes === old.notes
-    if (unchanged) return invalid([{ field: 'date', message: 'Nothing has changed: change a field, or go back' }])
+    if (unchanged) return invalid([{ field: 'form', message: 'Nothing has changed: change a field, or go back' }])
 
     const observation: NewObservation = {
       ...fresh,
@@ -245,6 +239,12 @@ export class IntelligenceService {
       enteredBy: context.actor,
     }
     return this.store(service, observation, old, context, 'intelligence.changed')
+  }
+
+  /** The problems `record` would report for these fields, without writing anything. */
+  validate(service: Service, fields: Record<string, unknown>): FieldProblem[] {
+    const parsed = this.parse(service, fields)
+    return parsed.ok ? [] : parsed.problems
   }
 
   private parse(service: Service, fields: Record<string, unknown>) {
@@ -288,8 +288,6 @@ export class IntelligenceService {
     return { ok: true, service, entry, previous, risk: current?.result ?? null }
   }
 }
-
-export const INTELLIGENCE_INDICATORS: ReadonlySet<IndicatorKey> = new Set(INTELLIGENCE_KINDS.map((k) => INDICATOR_OF_KIND[k]))
 
 function notFound(ref: string): EntryOutcome {
   return { ok: false, status: 404, error: 'Service not found', problems: [{ field: 'ref', message: `No service ${ref}` }] }

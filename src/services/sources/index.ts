@@ -1,26 +1,29 @@
 import type { Services } from '../container.js'
-import type { SourceStep } from '../refreshService.js'
+import type { SourceStep, SourceStepContext, SourceStepResult } from '../refreshService.js'
+import { runCompaniesHouseStep } from './companiesHouse.js'
+import { runCqcStep } from './cqc.js'
+import { runFhrsStep } from './fhrs.js'
+import type { SourceStepOptions } from './options.js'
+
+export type { SourceStepOptions } from './options.js'
+export { CQC_STATE } from './cqc.js'
 
 /**
  * The overnight run's sources, in order, built from configuration. A source with neither a base URL nor a file is
- * "not configured" (as in the demo), never "failed".
+ * "not configured" (as in the demo), never "failed". CQC runs first: it may supply company numbers that Companies
+ * House then follows.
  */
-export function buildSourceSteps(services: Services): SourceStep[] {
+export function buildSourceSteps(services: Services, options: SourceStepOptions = {}): SourceStep[] {
   const { config } = services
+  const step = (
+    source: string,
+    label: string,
+    configured: boolean,
+    run: (services: Services, context: SourceStepContext, options: SourceStepOptions) => Promise<SourceStepResult>,
+  ): SourceStep => ({ source, label, configured, run: (context) => run(services, context, options) })
   return [
-    notYetConnected('cqc', 'CQC', Boolean(config.CQC_API_BASE || config.CQC_FILE)),
-    notYetConnected('fhrs', 'Food hygiene (FSA)', Boolean(config.FHRS_API_BASE || config.FHRS_XML_DIR)),
-    notYetConnected('companies_house', 'Companies House', Boolean(config.COMPANIES_HOUSE_API_BASE)),
+    step('cqc', 'CQC', Boolean(config.CQC_API_BASE || config.CQC_FILE), runCqcStep),
+    step('fhrs', 'Food hygiene (FSA)', Boolean(config.FHRS_API_BASE || config.FHRS_XML_DIR), runFhrsStep),
+    step('companies_house', 'Companies House', Boolean(config.COMPANIES_HOUSE_API_BASE), runCompaniesHouseStep),
   ]
-}
-
-function notYetConnected(source: string, label: string, configured: boolean): SourceStep {
-  return {
-    source,
-    label,
-    configured,
-    run: async () => {
-      throw new Error(`${label}: connector not wired into the refresh yet`)
-    },
-  }
 }
