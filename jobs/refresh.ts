@@ -58,8 +58,22 @@ function progressReporter(interactive: boolean): RefreshProgress & { stop(): voi
 function installTestHooks(db: Db): void {
   if (process.env.REFRESH_TEST_HOOKS !== '1') return
   const gate = new Int32Array(new SharedArrayBuffer(4))
+  const announced = new Set<string>()
   db.function('refresh_test_pause', (label: unknown, ms: unknown) => {
-    writeSync(1, `PAUSED ${String(label)}\n`)
+    const name = String(label)
+    if (!announced.has(name)) {
+      announced.add(name)
+      // stdout may be a non-blocking pipe the test has not drained yet: retry EAGAIN for up to a second.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        try {
+          writeSync(1, `PAUSED ${name}\n`)
+          break
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') break
+          Atomics.wait(gate, 0, 0, 5)
+        }
+      }
+    }
     const wait = Number(ms)
     if (wait > 0) Atomics.wait(gate, 0, 0, wait)
     else for (;;) Atomics.wait(gate, 0, 0, 60_000)
@@ -103,7 +117,8 @@ function triggerFromArgs(argv: string[]): string {
 /** `npm run refresh`: exit 0 when the run completed (even with a failed source), non-zero when it could not run. */
 async function main(): Promise<number> {
   const config = loadConfig()
-  const logger = createLogger(process.stdout.isTTY ? 'warn' : config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL)
+  // On a terminal the summary table reports failures; logs would break the progress bars.
+  const logger = createLogger(process.stdout.isTTY ? 'error' : config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL)
   const db = openDatabase(config.DATABASE_PATH)
   try {
     migrate(db)

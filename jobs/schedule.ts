@@ -80,7 +80,8 @@ export function scheduleRefresh(
   logger: Logger,
   run: () => Promise<unknown> = () => runRefreshInChildProcess(logger),
 ): RefreshSchedule {
-  if (!cron.validate(config.REFRESH_CRON)) throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
+  if (!cron.validate(config.REFRESH_CRON))
+    throw new Error(`REFRESH_CRON is not a valid cron expression: ${config.REFRESH_CRON}`)
   if (firesInClockChangeHour(config.REFRESH_CRON)) {
     logger.warn(
       { cron: config.REFRESH_CRON, timezone: config.TZ },

@@ -1,6 +1,12 @@
 import { appendAuditEntry } from './audit.js'
 import type { Db } from './database.js'
-import { gatesSchema, type EligibilityResult, type FailingGate, type Gates } from '../domain/eligibility.js'
+import {
+  gatesSchema,
+  type EligibilityResult,
+  type FailingGate,
+  type Gates,
+  type GatesInput,
+} from '../domain/eligibility.js'
 import type { LotTier, MembershipStatus, ReferralLot } from '../domain/referral.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
 
@@ -27,7 +33,8 @@ export interface NewLot {
 export interface NewDps {
   name: string
   description?: string | null
-  gates: Gates
+  /** Parsed with gatesSchema: missing gates take the SPEC defaults. */
+  gates: GatesInput
   lots?: NewLot[]
 }
 

@@ -193,6 +193,14 @@ export function evaluateEligibility(
   return { eligible: failingGates.length === 0, failingGates }
 }
 
+/**
+ * The failing gates in the order to read them to a person: the overall RAG last. A Red RAG is often the consequence of
+ * another failing gate (an active embargo, insolvency, an Inadequate rating), so the cause comes first.
+ */
+export function causesFirst<T extends { gate: string }>(failingGates: readonly T[]): T[] {
+  return [...failingGates.filter((gate) => gate.gate !== 'rag'), ...failingGates.filter((gate) => gate.gate === 'rag')]
+}
+
 /** Finds the vocabulary word a human value starts with ("Requires improvement (Safe: ...)" -> requires_improvement). */
 function leadingWord<T extends string>(value: string | null, words: readonly T[]): T | null {
   if (value === null) return null

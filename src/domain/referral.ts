@@ -1,5 +1,5 @@
 import { describeAge } from './dates.js'
-import type { FailingGate } from './eligibility.js'
+import { causesFirst, type FailingGate } from './eligibility.js'
 import { normaliseWord, RAG_ORDER, type CqcRating, type Rag, type ServiceType } from './vocabulary.js'
 
 /** Lot tiers in allocation order (SPEC §4): zone leads, then borough-wide, then specialist, then reserve. */
@@ -75,7 +75,10 @@ export interface ReferralEntry {
   cqcAge: string | null
   eligible: boolean
   failingGates: FailingGate[]
-  /** For an ineligible entry, one line to read to a person: "not eligible: embargo on new placements since ...". */
+  /**
+   * For an ineligible entry, one line to read to a person: "not eligible: embargo on new placements since ...", the
+   * overall RAG last (see causesFirst).
+   */
   why: string | null
 }
 
@@ -177,7 +180,11 @@ export function referralOrder(
       failingGates,
       why: eligible
         ? null
-        : `not eligible: ${failingGates.map((gate) => lowerFirst(gate.reason)).join('; ') || 'reason not recorded'}`,
+        : `not eligible: ${
+            causesFirst(failingGates)
+              .map((gate) => lowerFirst(gate.reason))
+              .join('; ') || 'reason not recorded'
+          }`,
     })
   }
   entries.sort(byAllocationOrder)

@@ -8,12 +8,33 @@ import { servicePageRoutes } from './servicePage.js'
 import { adminRunsRoutes } from './adminRuns.js'
 // endregion
 // region: dps
+import { adminDpsRoutes } from './adminDps.js'
+import { apiDpsRoutes } from './apiDps.js'
+import { dpsRoutes } from './dps.js'
 // endregion
 // region: intelligence
+import { apiIntelligenceRoutes } from './apiIntelligence.js'
+import { assessmentRoutes } from './assessments.js'
+import { importPageRoutes } from './importPage.js'
+import { intelligenceRoutes } from './intelligence.js'
 // endregion
 // region: compliance
+import { adminAuditRoutes } from './adminAudit.js'
+import { adminTokensRoutes } from './adminTokens.js'
+import { adminUsersRoutes } from './adminUsers.js'
+import { complianceRoutes } from './compliance.js'
+import { morningRoutes } from './morning.js'
+// endregion
+// region: rules
+import { adminRulesRoutes } from './adminRules.js'
 // endregion
 // region: market
+import { apiMarketRoutes } from './apiMarket.js'
+import { exportRoutes } from './exports.js'
+import { followRoutes } from './follow.js'
+import { marketRoutes } from './market.js'
+import { openApiRoutes } from './openapi.js'
+import { providerRoutes } from './providers.js'
 // endregion
 // region: inbox
 // endregion
@@ -30,12 +51,29 @@ export function pageRouters(services: Services): Router[] {
     adminRunsRoutes(services),
     // endregion
     // region: dps
+    dpsRoutes(services),
+    adminDpsRoutes(services),
     // endregion
     // region: intelligence
+    intelligenceRoutes(services),
+    assessmentRoutes(services),
+    importPageRoutes(services),
     // endregion
     // region: compliance
+    complianceRoutes(services),
+    morningRoutes(services),
+    adminUsersRoutes(services),
+    adminTokensRoutes(services),
+    adminAuditRoutes(services),
+    // endregion
+    // region: rules
+    adminRulesRoutes(services),
     // endregion
     // region: market
+    marketRoutes(services),
+    providerRoutes(services),
+    exportRoutes(services),
+    followRoutes(services),
     // endregion
     // region: inbox
     // endregion
@@ -49,12 +87,16 @@ export function apiRouters(services: Services): Router[] {
     // region: refresh-admin
     // endregion
     // region: dps
+    apiDpsRoutes(services),
     // endregion
     // region: intelligence
+    apiIntelligenceRoutes(services),
     // endregion
     // region: compliance
     // endregion
     // region: market
+    apiMarketRoutes(services),
+    openApiRoutes(),
     // endregion
   ]
 }

@@ -3,6 +3,8 @@ import { z } from 'zod'
 import type { Rag } from '../domain/vocabulary.js'
 import type { Services } from '../services/container.js'
 import type { ServiceDetail } from '../services/dashboardService.js'
+import { complianceSection } from './compliance.js'
+import { servicePageAdditions } from './follow.js'
 import {
   ageText,
   formatDate,
@@ -124,7 +126,12 @@ export function servicePageRoutes(services: Services): Router {
     if (!ref.success) return next()
     const detail = await services.dashboard.serviceDetail(ref.data)
     if (!detail) return next()
-    res.render('pages/service', servicePageViewModel(detail, services, res.locals.user?.role))
+    const role = res.locals.user?.role
+    // Overrides, compliance actions and the audit trail: compliance and admin only (null for assessors).
+    const compliance = await complianceSection(services, detail.service, role)
+    // Follow button, provider and report links, and the timeline (the market feature).
+    const market = await servicePageAdditions(services, detail, req.user, req.query)
+    res.render('pages/service', { ...servicePageViewModel(detail, services, role), compliance, market })
   })
   return router
 }

@@ -32,6 +32,17 @@ import { OverridesRepository } from '../data/overrides.js'
 import { ComplianceService } from './complianceService.js'
 import { MorningService } from './morningService.js'
 // endregion
+// region: market
+import { DigestRepository, FollowRepository } from '../data/follows.js'
+import { MarketRepository } from '../data/market.js'
+import { DigestService, mailFrom, overdueActionsFrom, smtpMailer } from './digestService.js'
+import { MarketService } from './marketService.js'
+// endregion
+// region: inbox
+import { resolvePath } from '../config.js'
+import { InboxFileRepository } from '../data/inboxFiles.js'
+import { InboxService } from './inboxService.js'
+// endregion
 // endregion
 
 export interface Clock {
@@ -141,15 +152,47 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   // endregion
   // region: market
+  const follows = new FollowRepository(db)
+  const market = new MarketService({
+    market: new MarketRepository(db),
+    observations,
+    activeRuleSet: () => risk.activeRuleSet(),
+    today: clock.today,
+    overrides,
+  })
+  const digest = new DigestService({
+    follows,
+    log: new DigestRepository(db),
+    runs,
+    dps: dpsRepository,
+    mailer: config.SMTP_URL ? smtpMailer(config.SMTP_URL) : null,
+    from: mailFrom(config.MAIL_FROM),
+    today: clock.today,
+    logger,
+    overdueActions: overdueActionsFrom(complianceActions),
+  })
+  // The morning digest after each overnight run (the hook skips entry runs and never fails the run).
+  risk.onPublish((runId) => digest.afterPublish(runId))
   // endregion
   // region: inbox
+  const inbox = new InboxService({
+    importer,
+    files: new InboxFileRepository(db),
+    inboxDir: resolvePath(config.INBOX_DIR),
+    today: clock.today,
+    logger,
+  })
   // endregion
 
   return {
     // region: returned-features (one line per feature service, alphabetical)
     assessments,
     compliance,
+    digest,
+    follows,
+    inbox,
     intelligence,
+    market,
     morning,
     ruleSetAdmin,
     runLog,

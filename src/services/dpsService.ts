@@ -157,7 +157,11 @@ function blankAsAbsent<T extends z.ZodType>(schema: T) {
  * optional `weeklyHours`, `startDate` and `needs` (comma-separated or repeated).
  */
 export const referralQuerySchema = z.object({
-  area: z.string({ error: 'Select the area the person lives in' }).trim().min(1, 'Select the area the person lives in').max(100),
+  area: z
+    .string({ error: 'Select the area the person lives in' })
+    .trim()
+    .min(1, 'Select the area the person lives in')
+    .max(100),
   type: z
     .string({ error: 'Select the type of service' })
     .transform((value) => normaliseWord(value))
@@ -195,11 +199,7 @@ function optionalText(max: number, label: string) {
 }
 
 function requiredText(max: number, missing: string, label: string) {
-  return z
-    .string({ error: missing })
-    .trim()
-    .min(1, missing)
-    .max(max, `${label} must be ${max} characters or fewer`)
+  return z.string({ error: missing }).trim().min(1, missing).max(max, `${label} must be ${max} characters or fewer`)
 }
 
 /** A select whose 'off' option switches a gate off (null). */
@@ -255,7 +255,9 @@ export const lotFormSchema = z
             .filter(Boolean),
         ),
       ])
-      .pipe(z.array(z.string().max(100, 'Each area must be 100 characters or fewer')).max(50, 'List 50 areas or fewer')),
+      .pipe(
+        z.array(z.string().max(100, 'Each area must be 100 characters or fewer')).max(50, 'List 50 areas or fewer'),
+      ),
     serviceType,
     specialism: optionalText(100, 'The specialism'),
   })
@@ -591,7 +593,9 @@ export class DpsService {
     const dps = await this.repository.getDps(dpsId)
     if (!dps) return refuse(404, 'dpsId', `No DPS ${dpsId}`)
     await this.repository.updateGates(dpsId, gates, actor)
-    const serviceIds = dps.lots.flatMap((lot) => lot.members.filter((m) => m.status !== 'removed').map((m) => m.serviceId))
+    const serviceIds = dps.lots.flatMap((lot) =>
+      lot.members.filter((m) => m.status !== 'removed').map((m) => m.serviceId),
+    )
     return { ok: true, value: { serviceIds: [...new Set(serviceIds)] } }
   }
 
@@ -647,7 +651,8 @@ export class DpsService {
     const membership = await this.repository.findMembershipById(membershipId)
     const lot = membership ? await this.repository.findLot(membership.lotId) : null
     if (!membership || !lot || lot.dpsId !== dpsId) return refuse(404, 'membershipId', `No membership ${membershipId}`)
-    const target: MembershipStatus = change.action === 'suspend' ? 'suspended' : change.action === 'remove' ? 'removed' : 'admitted'
+    const target: MembershipStatus =
+      change.action === 'suspend' ? 'suspended' : change.action === 'remove' ? 'removed' : 'admitted'
     if (membership.status === target) return refuse(409, 'action', `This membership is already ${target}`)
     const updated =
       change.action === 'readmit'

@@ -44,7 +44,13 @@ export interface IntelligenceEntry {
 }
 
 export type EntryOutcome =
-  | { ok: true; service: Service; entry: IntelligenceEntry; previous: IntelligenceEntry | null; risk: RiskResult | null }
+  | {
+      ok: true
+      service: Service
+      entry: IntelligenceEntry
+      previous: IntelligenceEntry | null
+      risk: RiskResult | null
+    }
   | { ok: false; status: 400 | 404 | 409; error: string; problems: FieldProblem[] }
 
 export interface IntelligenceServiceDeps {
@@ -61,7 +67,9 @@ export interface IntelligenceServiceDeps {
 const NAMING_FIELDS = new Set(['service_ref', 'cqc_location_id'])
 
 /** The kind of council intelligence an observation records, or null when it is none (a CQC fact, a count...). */
-export function kindOfObservation(observation: Pick<StoredObservation, 'indicator' | 'value' | 'source'>): IntelligenceKind | null {
+export function kindOfObservation(
+  observation: Pick<StoredObservation, 'indicator' | 'value' | 'source'>,
+): IntelligenceKind | null {
   if (observation.source.startsWith('cqc') || observation.source.startsWith('fhrs')) return null
   switch (observation.indicator) {
     case 'safeguarding':
@@ -194,7 +202,8 @@ export class IntelligenceService {
     } else {
       for (const o of history) {
         const match = OCCURRENCE_KEY.exec(o.naturalKey)
-        if (match && match[1] === row.kind && match[2] === row.date) occurrence = Math.max(occurrence, Number(match[3]) + 1)
+        if (match && match[1] === row.kind && match[2] === row.date)
+          occurrence = Math.max(occurrence, Number(match[3]) + 1)
       }
     }
     const observation: NewObservation = {
@@ -214,7 +223,13 @@ export class IntelligenceService {
     const service = await this.deps.services.findByRef(ref)
     if (!service) return notFound(ref)
     const old = await this.entry(service.id, id)
-    if (!old) return { ok: false, status: 404, error: 'Entry not found', problems: [{ field: 'id', message: `No intelligence entry ${id} for ${ref}` }] }
+    if (!old)
+      return {
+        ok: false,
+        status: 404,
+        error: 'Entry not found',
+        problems: [{ field: 'id', message: `No intelligence entry ${id} for ${ref}` }],
+      }
     if (old.supersededById !== null) return changedMeanwhile(old)
 
     const parsed = this.parse(service, { ...fields, kind: old.kind })
@@ -270,7 +285,9 @@ export class IntelligenceService {
     const id = appended.insertedIds[0]
     if (id === undefined) {
       // The key was taken between our check and the write: someone recorded or changed it at the same moment.
-      return previous ? changedMeanwhile(previous) : invalid([{ field: 'reference', message: 'This entry is already recorded' }])
+      return previous
+        ? changedMeanwhile(previous)
+        : invalid([{ field: 'reference', message: 'This entry is already recorded' }])
     }
     const stored = await this.deps.observations.findById(id)
     const entry = stored ? toEntry(stored) : null
@@ -290,7 +307,12 @@ export class IntelligenceService {
 }
 
 function notFound(ref: string): EntryOutcome {
-  return { ok: false, status: 404, error: 'Service not found', problems: [{ field: 'ref', message: `No service ${ref}` }] }
+  return {
+    ok: false,
+    status: 404,
+    error: 'Service not found',
+    problems: [{ field: 'ref', message: `No service ${ref}` }],
+  }
 }
 
 function invalid(problems: FieldProblem[]): EntryOutcome {

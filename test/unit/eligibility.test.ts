@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  causesFirst,
   DEFAULT_GATES,
   evaluateEligibility,
   factsFromRiskResult,
@@ -179,6 +180,19 @@ describe('evaluateEligibility with configured gates', () => {
       { gate: 'registered_manager', reason: 'No registered manager in post' },
     ])
     expect(evaluateEligibility(facts({ managerInPost: null }), gates).eligible).toBe(true)
+  })
+})
+
+describe('causesFirst', () => {
+  it('moves the overall RAG after the gates that explain it, keeping the others in order', () => {
+    const gates = [
+      { gate: 'cqc_rating', reason: 'a' },
+      { gate: 'rag', reason: 'b' },
+      { gate: 'embargo', reason: 'c' },
+      { gate: 'insolvency', reason: 'd' },
+    ]
+    expect(causesFirst(gates).map((g) => g.gate)).toEqual(['cqc_rating', 'embargo', 'insolvency', 'rag'])
+    expect(causesFirst([{ gate: 'rag', reason: 'b' }])).toEqual([{ gate: 'rag', reason: 'b' }])
   })
 })
 

@@ -146,6 +146,22 @@ describe('referralOrder', () => {
     ])
   })
 
+  it('reads the cause before the Red RAG it brings: "not eligible: embargo ... since ...; overall RAG is Red"', () => {
+    const candidates = [
+      candidate(1, 'Embargoed and Red', {
+        eligible: false,
+        rag: 'red',
+        failingGates: [
+          { gate: 'rag', reason: 'Overall RAG is Red' },
+          { gate: 'embargo', reason: 'Embargo on new placements since 2026-11-20' },
+        ],
+      }),
+    ]
+    const [entry] = referralOrder(lots, candidates, north, '2026-11-23').ineligible
+    expect(entry?.why).toBe('not eligible: embargo on new placements since 2026-11-20; overall RAG is Red')
+    expect(entry?.failingGates.map((gate) => gate.gate)).toEqual(['rag', 'embargo'])
+  })
+
   it('lists a service once, at its first place, and not as ineligible when eligible elsewhere', () => {
     const both = 500
     const candidates = [

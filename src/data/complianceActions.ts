@@ -1,0 +1,318 @@
+import type { ContractStatus, Rag } from '../domain/vocabulary.js'
+import { appendAuditEntry } from './audit.js'
+import type { Db } from './database.js'
+
+/** The escalation ladder (SPEC §7), mildest first. */
+export const ACTION_KINDS = [
+  'notice_of_concern',
+  'action_plan',
+  'improvement_plan',
+  'remedial_notice',
+  'default_notice',
+  'special_measures_improvement_plan',
+  'suspension_of_new_placements',
+  'termination',
+] as const
+export type ActionKind = (typeof ACTION_KINDS)[number]
+
+export const ACTION_KIND_LABELS: Record<ActionKind, string> = {
+  notice_of_concern: 'Notice of concern',
+  action_plan: 'Action plan',
+  improvement_plan: 'Improvement plan',
+  remedial_notice: 'Remedial notice',
+  default_notice: 'Default notice',
+  special_measures_improvement_plan: 'Special measures improvement plan',
+  suspension_of_new_placements: 'Suspension of new placements',
+  termination: 'Termination',
+}
+
+export interface ComplianceAction {
+  id: number
+  serviceId: number
+  kind: ActionKind
+  owner: string
+  /** ISO dates. */
+  openedOn: string
+  dueOn: string | null
+  closedOn: string | null
+  outcome: string | null
+  notes: string | null
+  createdBy: string
+  createdAt: string
+  closedBy: string | null
+  updatedAt: string
+}
+
+export interface NewComplianceAction {
+  serviceId: number
+  kind: ActionKind
+  owner: string
+  openedOn: string
+  dueOn: string | null
+  notes: string | null
+}
+
+export interface ActionClosure {
+  closedOn: string
+  outcome: string
+}
+
+/** An action with the service it is about, for lists across services. */
+export interface ComplianceActionWithService extends ComplianceAction {
+  serviceRef: string
+  serviceName: string
+}
+
+export type CloseOutcome =
+  | { ok: true; action: ComplianceAction }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'already_closed'; action: ComplianceAction }
+
+interface ActionRow {
+  id: number
+  service_id: number
+  kind: ActionKind
+  owner: string
+  opened_on: string
+  due_on: string | null
+  closed_on: string | null
+  outcome: string | null
+  notes: string | null
+  created_by: string
+  created_at: string
+  closed_by: string | null
+  updated_at: string
+}
+
+interface ActionWithServiceRow extends ActionRow {
+  service_ref: string
+  service_name: string
+}
+
+function toAction(row: ActionRow): ComplianceAction {
+  return {
+    id: row.id,
+    serviceId: row.service_id,
+    kind: row.kind,
+    owner: row.owner,
+    openedOn: row.opened_on,
+    dueOn: row.due_on,
+    closedOn: row.closed_on,
+    outcome: row.outcome,
+    notes: row.notes,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    closedBy: row.closed_by,
+    updatedAt: row.updated_at,
+  }
+}
+
+function toActionWithService(row: ActionWithServiceRow): ComplianceActionWithService {
+  return { ...toAction(row), serviceRef: row.service_ref, serviceName: row.service_name }
+}
+
+function auditView(action: ComplianceAction): Record<string, unknown> {
+  return {
+    actionId: action.id,
+    kind: action.kind,
+    owner: action.owner,
+    openedOn: action.openedOn,
+    dueOn: action.dueOn,
+    closedOn: action.closedOn,
+    outcome: action.outcome,
+    notes: action.notes,
+  }
+}
+
+const WITH_SERVICE = `SELECT a.*, s.ref AS service_ref, s.name AS service_name
+  FROM compliance_actions a JOIN services s ON s.id = a.service_id`
+
+/**
+ * Compliance actions on the escalation ladder (SPEC §7). Opening and closing are audited against the service
+ * (entity type 'service'), in the same transaction as the write.
+ */
+export class ComplianceActionsRepository {
+  private readonly statements
+
+  constructor(private readonly db: Db) {
+    this.statements = {
+      byId: db.prepare<[number], ActionRow>('SELECT * FROM compliance_actions WHERE id = ?'),
+      forService: db.prepare<[number], ActionRow>(
+        `SELECT * FROM compliance_actions WHERE service_id = ?
+         ORDER BY CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, opened_on DESC, id DESC`,
+      ),
+      overdue: db.prepare<[string], ActionWithServiceRow>(
+        `${WITH_SERVICE} WHERE a.closed_on IS NULL AND a.due_on IS NOT NULL AND a.due_on < ? ORDER BY a.due_on, a.id`,
+      ),
+      openedOfKind: db.prepare<[ActionKind], { service_id: number; opened_on: string }>(
+        'SELECT service_id, opened_on FROM compliance_actions WHERE kind = ? ORDER BY service_id, opened_on',
+      ),
+      insert: db.prepare(
+        `INSERT INTO compliance_actions (service_id, kind, owner, opened_on, due_on, notes, created_by, created_at,
+           updated_at)
+         VALUES (@serviceId, @kind, @owner, @openedOn, @dueOn, @notes, @actor, @now, @now)`,
+      ),
+      close: db.prepare(
+        `UPDATE compliance_actions SET closed_on = @closedOn, outcome = @outcome, closed_by = @actor, updated_at = @now
+         WHERE id = @id AND closed_on IS NULL`,
+      ),
+    }
+  }
+
+  /** Opens an action (audited as `action.opened`). Validation is the caller's. */
+  async open(input: NewComplianceAction, actor: string): Promise<ComplianceAction> {
+    const now = new Date().toISOString()
+    return this.db
+      .transaction((): ComplianceAction => {
+        const result = this.statements.insert.run({ ...input, actor, now })
+        const action = toAction(this.statements.byId.get(Number(result.lastInsertRowid)) as ActionRow)
+        appendAuditEntry(
+          this.db,
+          {
+            actor,
+            action: 'action.opened',
+            entityType: 'service',
+            entityId: input.serviceId,
+            after: auditView(action),
+          },
+          now,
+        )
+        return action
+      })
+      .immediate()
+  }
+
+  /** Closes an open action with its outcome (audited as `action.closed`). A closed action is not closed again. */
+  async close(id: number, closure: ActionClosure, actor: string): Promise<CloseOutcome> {
+    const now = new Date().toISOString()
+    return this.db
+      .transaction((): CloseOutcome => {
+        const before = this.statements.byId.get(id)
+        if (!before) return { ok: false, reason: 'not_found' }
+        if (this.statements.close.run({ id, ...closure, actor, now }).changes === 0) {
+          return { ok: false, reason: 'already_closed', action: toAction(before) }
+        }
+        const action = toAction(this.statements.byId.get(id) as ActionRow)
+        appendAuditEntry(
+          this.db,
+          {
+            actor,
+            action: 'action.closed',
+            entityType: 'service',
+            entityId: before.service_id,
+            before: auditView(toAction(before)),
+            after: auditView(action),
+          },
+          now,
+        )
+        return { ok: true, action }
+      })
+      .immediate()
+  }
+
+  async findById(id: number): Promise<ComplianceAction | undefined> {
+    const row = this.statements.byId.get(id)
+    return row && toAction(row)
+  }
+
+  /** The service's actions: open ones first, then newest first. */
+  async listForService(serviceId: number): Promise<ComplianceAction[]> {
+    return this.statements.forService.all(serviceId).map(toAction)
+  }
+
+  /** Open actions whose due date is before `asOf`, most overdue first. */
+  async overdue(asOf: string): Promise<ComplianceActionWithService[]> {
+    return this.statements.overdue.all(asOf).map(toActionWithService)
+  }
+
+  /** The dates actions of a kind were opened, by service (oldest first). */
+  async openedDatesByService(kind: ActionKind): Promise<Map<number, string[]>> {
+    const byService = new Map<number, string[]>()
+    for (const row of this.statements.openedOfKind.all(kind)) {
+      const dates = byService.get(row.service_id) ?? []
+      dates.push(row.opened_on)
+      byService.set(row.service_id, dates)
+    }
+    return byService
+  }
+}
+
+/** A live quality assessment observation, as the morning page's rules read it. */
+export interface AssessmentOnRecord {
+  serviceId: number
+  observedOn: string
+  value: string
+  detail: Record<string, unknown>
+}
+
+/** A service with its current judgement, for ranking the assessments due. */
+export interface ServiceState {
+  serviceId: number
+  ref: string
+  name: string
+  contractStatus: ContractStatus
+  /** null until the service has been computed. */
+  rag: Rag | null
+  score: number | null
+}
+
+function parseDetail(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {}
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * Read-only facts across services that the compliance officer's morning needs and no other repository offers in bulk:
+ * every live quality assessment, and every service with its current RAG.
+ */
+export class ComplianceFactsRepository {
+  private readonly statements
+
+  constructor(db: Db) {
+    this.statements = {
+      assessments: db.prepare<[], { service_id: number; observed_on: string; value: string; detail: string }>(
+        `SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
+         WHERE o.indicator = 'quality_assessment'
+           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
+         ORDER BY o.service_id, o.observed_on, o.id`,
+      ),
+      serviceStates: db.prepare<
+        [],
+        { id: number; ref: string; name: string; contract_status: ContractStatus; rag: Rag | null; score: number | null }
+      >(
+        `SELECT s.id, s.ref, s.name, s.contract_status, cs.rag, cs.score
+         FROM services s LEFT JOIN current_snapshots cs ON cs.service_id = s.id
+         WHERE s.deregistered_on IS NULL
+         ORDER BY s.id`,
+      ),
+    }
+  }
+
+  /** Live (not superseded) quality assessments of every service, by service then oldest first. */
+  async assessmentsOnRecord(): Promise<AssessmentOnRecord[]> {
+    return this.statements.assessments.all().map((row) => ({
+      serviceId: row.service_id,
+      observedOn: row.observed_on,
+      value: row.value,
+      detail: parseDetail(row.detail),
+    }))
+  }
+
+  /** Every registered (not deregistered) service with its current RAG and score. */
+  async serviceStates(): Promise<ServiceState[]> {
+    return this.statements.serviceStates.all().map((row) => ({
+      serviceId: row.id,
+      ref: row.ref,
+      name: row.name,
+      contractStatus: row.contract_status,
+      rag: row.rag,
+      score: row.score,
+    }))
+  }
+}

@@ -1,0 +1,51 @@
+import { Router } from 'express'
+import { z } from 'zod'
+import type { Services } from '../services/container.js'
+import { sendApiError } from './apiErrors.js'
+import { parseMarketQuery } from './market.js'
+
+const providerIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+
+/** `GET /api/v1/market?from=&to=`, and the provider roll-ups, for the council's BI tools (every role). */
+export function apiMarketRoutes(services: Services): Router {
+  const router = Router()
+
+  router.get('/market', async (req, res) => {
+    const parsed = parseMarketQuery(req.query, services.clock.today())
+    if (!parsed.ok) return sendApiError(res, 400, 'Invalid query', parsed.errors)
+    res.json(await services.market.summary(parsed.query.from, parsed.query.to))
+  })
+
+  router.get('/providers', async (_req, res) => {
+    res.json({ providers: await services.market.providers() })
+  })
+
+  router.get('/providers/:id', async (req, res) => {
+    const id = providerIdSchema.safeParse(req.params.id)
+    if (!id.success) {
+      return sendApiError(res, 400, 'Invalid provider id', [
+        { field: 'id', message: 'must be a positive whole number' },
+      ])
+    }
+    const view = await services.market.provider(id.data)
+    if (!view) return sendApiError(res, 404, 'Provider not found', [{ field: 'id', message: `No provider ${id.data}` }])
+    res.json({
+      provider: view.provider,
+      rollup: view.rollup,
+      services: view.services.map((s) => ({
+        ref: s.ref,
+        name: s.name,
+        type: s.serviceType,
+        area: s.area,
+        capacity: s.capacity,
+        contractStatus: s.contractStatus,
+        rag: s.rag,
+        deteriorating: s.deteriorating,
+        reason: s.reason,
+        lastChange: s.changedAt,
+      })),
+    })
+  })
+
+  return router
+}

@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { InboxFile, InboxFileRepository, InboxFileStatus, NewInboxFile } from '../data/inboxFiles.js'
+import { formatRejectCsv, recogniseKind } from '../ingest/council/index.js'
+import type { Logger } from '../logger.js'
+import type { ImportResult, ImportService } from './importService.js'
+
+/** Larger files are refused unread: council exports are a few MB at most. */
+export const DEFAULT_MAX_INBOX_BYTES = 20 * 1024 * 1024
+/** A file modified more recently than this may still be being written: it waits for the next run. */
+export const DEFAULT_SETTLE_MS = 5_000
+/** The pause between the two looks at each file's size and modification time. */
+export const DEFAULT_RECHECK_MS = 500
+
+export const PROCESSED_FOLDER = 'processed'
+export const REJECTED_FOLDER = 'rejected'
+export const DUPLICATES_FOLDER = 'duplicates'
+
+export interface InboxServiceDeps {
+  importer: Pick<ImportService, 'importFile'>
+  files: InboxFileRepository
+  /** Absolute path of the inbox folder (INBOX_DIR). */
+  inboxDir: string
+  /** The council's calendar date (ISO), naming the processed/<date>/ folders. */
+  today: () => string
+  logger?: Logger
+  maxBytes?: number
+  settleMs?: number
+  recheckMs?: number
+  /** Test seams: the pause between the two looks, and a pause with a file's rows written but not committed. */
+  sleep?: (ms: number) => Promise<void>
+  beforeCommit?: (name: string) => Promise<void>
+}
+
+/** What became of one file in the inbox during a run. */
+export type InboxFileOutcome =
+  | {
+      name: string
+      /** Read and recorded in this run (status imported, partly_rejected, rejected or duplicate). */
+      outcome: 'recorded'
+      file: InboxFile
+      /** With the file's rows: the services whose data changed. */
+      touchedServiceIds: number[]
+      /** Set when the file was recorded but could not be moved: the next run moves it. */
+      moveError: string | null
+    }
+  | {
+      name: string
+      /** Recorded by an earlier run that died before moving it: moved now, nothing imported again. */
+      outcome: 'moved_after_crash'
+      file: InboxFile
+      moveError: string | null
+    }
+  | { name: string; outcome: 'being_written'; reason: string }
+  | { name: string; outcome: 'failed'; reason: string }
+
+export interface InboxRunOptions {
+  /** The refresh run the imports belong to (null outside one). */
+  runId: number | null
+  progress?: (done: number, total: number | null) => void
+  signal?: AbortSignal
+}
+
+interface Candidate {
+  name: string
+  size: number
+  mtimeMs: number
+  registerFirst: boolean
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The council's inbox (SPEC §6): every CSV file dropped into INBOX_DIR is recognised by its header, imported with the
+ * same validation as `npm run import`, recorded by content hash and moved to processed/<date>/, rejected/ (with its
+ * reject report beside it) or duplicates/<date>/. The import does not recompute risk: the overnight run that calls
+ * this recomputes every service right after its sources.
+ */
+export class InboxService {
+  private readonly maxBytes: number
+  private readonly settleMs: number
+  private readonly recheckMs: number
+  private readonly sleep: (ms: number) => Promise<void>
+
+  constructor(private readonly deps: InboxServiceDeps) {
+    this.maxBytes = deps.maxBytes ?? DEFAULT_MAX_INBOX_BYTES
+    this.settleMs = deps.settleMs ?? DEFAULT_SETTLE_MS
+    this.recheckMs = deps.recheckMs ?? DEFAULT_RECHECK_MS
+    this.sleep = deps.sleep ?? realSleep
+  }
+
+  get inboxDir(): string {
+    return this.deps.inboxDir
+  }
+
+  /** Reads every settled CSV file in the inbox folder (not its subfolders), one at a time. One file never stops the rest. */
+  async processInbox(options: InboxRunOptions): Promise<InboxFileOutcome[]> {
+    await this.markFilesAlreadyMoved()
+    const outcomes: InboxFileOutcome[] = []
+    const { ready, waiting } = await this.settledCandidates()
+    outcomes.push(...waiting)
+    options.progress?.(0, ready.length)
+    for (const [index, candidate] of ready.entries()) {
+      if (options.signal?.aborted) break
+      outcomes.push(await this.processOne(candidate, options.runId))
+      options.progress?.(index + 1, ready.length)
+    }
+    return outcomes
+  }
+
+  /** Recent files, newest first: for the run log, the morning page and the dashboard's freshness line. */
+  async recentFiles(limit = 20): Promise<InboxFile[]> {
+    return this.deps.files.listRecent(limit)
+  }
+
+  async filesForRun(runId: number): Promise<InboxFile[]> {
+    return this.deps.files.listForRun(runId)
+  }
+
+  /** "Council files: last file received ..." */
+  async lastReceived(): Promise<InboxFile | null> {
+    return this.deps.files.lastReceived()
+  }
+
+  private async processOne(candidate: Candidate, runId: number | null): Promise<InboxFileOutcome> {
+    const { name } = candidate
+    try {
+      if (candidate.size > this.maxBytes) {
+        const fileError =
+          `The file is ${sizeText(candidate.size)}, over the ${sizeText(this.maxBytes)} limit for a council file: ` +
+          'it was not read. Check it is the right export.'
+        return await this.recordUnread(candidate, runId, fileError)
+      }
+      const bytes = await fs.readFile(this.inInbox(name))
+      if (bytes.length !== candidate.size) {
+        return { name, outcome: 'being_written', reason: 'its size changed while it was read' }
+      }
+      const contentHash = createHash('sha256').update(bytes).digest('hex')
+
+      const unmoved = await this.deps.files.findUnmovedByHash(contentHash)
+      if (unmoved) {
+        const moveError = await this.moveRecorded(unmoved)
+        return { name, outcome: 'moved_after_crash', file: unmoved, moveError }
+      }
+      const earlier = await this.deps.files.findImportedByHash(contentHash)
+      if (earlier) return await this.recordDuplicate(candidate, contentHash, earlier, runId)
+      return await this.importNew(candidate, bytes, contentHash, runId)
+    } catch (error) {
+      const reason = `could not be processed (${(error as Error).message}); it stays in the inbox for the next run`
+      this.deps.logger?.warn({ err: error, file: name }, 'inbox file failed')
+      return { name, outcome: 'failed', reason }
+    }
+  }
+
+  private async importNew(
+    candidate: Candidate,
+    bytes: Buffer,
+    contentHash: string,
+    runId: number | null,
+  ): Promise<InboxFileOutcome> {
+    const { name } = candidate
+    const receivedAt = new Date().toISOString()
+    // Decided before the transaction, so the record names the folder the file will be found in.
+    const destinations = {
+      imported: await this.freeDestination(path.join(PROCESSED_FOLDER, this.deps.today()), name),
+      rejected: await this.freeDestination(REJECTED_FOLDER, name),
+    }
+    const beforeCommit = this.deps.beforeCommit
+    let recorded: InboxFile | null = null
+    const result = await this.deps.importer.importFile('auto', bytes, {
+      actor: `inbox: ${name}`,
+      source: 'council_inbox',
+      fileLabel: name,
+      recompute: false,
+      commit: async (write) => {
+        const { written, file } = await this.deps.files.recordWith(
+          write,
+          (result) => {
+            const status = statusOf(result)
+            return {
+              ...countsOf(result),
+              contentHash,
+              name,
+              sizeBytes: candidate.size,
+              receivedAt,
+              status,
+              duplicateOf: null,
+              runId,
+              movedTo: status === 'imported' ? destinations.imported : destinations.rejected,
+            }
+          },
+          beforeCommit && (() => beforeCommit(name)),
+        )
+        recorded = file
+        return written
+      },
+    })
+    const file = recorded as InboxFile | null
+    if (file === null) throw new Error('the import did not record the file')
+    const moveError = await this.moveRecorded(file)
+    this.deps.logger?.info(
+      { file: name, status: file.status, kind: file.kind, rows: countsOf(result) },
+      'inbox file imported',
+    )
+    return { name, outcome: 'recorded', file, touchedServiceIds: result.touchedServiceIds ?? [], moveError }
+  }
+
+  private async recordDuplicate(
+    candidate: Candidate,
+    contentHash: string,
+    earlier: InboxFile,
+    runId: number | null,
+  ): Promise<InboxFileOutcome> {
+    const file = await this.deps.files.record({
+      contentHash,
+      name: candidate.name,
+      sizeBytes: candidate.size,
+      kind: earlier.kind,
+      receivedAt: new Date().toISOString(),
+      rowsRead: 0,
+      rowsImported: 0,
+      rowsRejected: 0,
+      rowsDuplicate: 0,
+      status: 'duplicate',
+      fileError: null,
+      rejects: [],
+      duplicateOf: earlier.id,
+      runId,
+      movedTo: await this.freeDestination(path.join(DUPLICATES_FOLDER, this.deps.today()), candidate.name),
+    })
+    const moveError = await this.moveRecorded(file)
+    this.deps.logger?.info({ file: candidate.name, duplicateOf: earlier.name }, 'inbox file skipped as a duplicate')
+    return { name: candidate.name, outcome: 'recorded', file, touchedServiceIds: [], moveError }
+  }
+
+  /** A file refused before it was read (too large): recorded without a hash and moved to rejected/ with its reason. */
+  private async recordUnread(candidate: Candidate, runId: number | null, fileError: string): Promise<InboxFileOutcome> {
+    const file = await this.deps.files.record({
+      contentHash: null,
+      name: candidate.name,
+      sizeBytes: candidate.size,
+      kind: null,
+      receivedAt: new Date().toISOString(),
+      rowsRead: 0,
+      rowsImported: 0,
+      rowsRejected: 0,
+      rowsDuplicate: 0,
+      status: 'rejected',
+      fileError,
+      rejects: [],
+      duplicateOf: null,
+      runId,
+      movedTo: await this.freeDestination(REJECTED_FOLDER, candidate.name),
+    })
+    const moveError = await this.moveRecorded(file)
+    return { name: candidate.name, outcome: 'recorded', file, touchedServiceIds: [], moveError }
+  }
+
+  /**
+   * Puts a recorded file where its record says, writing its reject report first when it goes to rejected/. Returns
+   * the error when it could not (the record stays unmoved and the next run tries again).
+   */
+  private async moveRecorded(file: InboxFile): Promise<string | null> {
+    if (file.movedTo === null) return null
+    const target = this.inInbox(file.movedTo)
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true })
+      if (file.status === 'rejected' || file.status === 'partly_rejected') {
+        await fs.writeFile(reportPathFor(target), formatRejectCsv(file.rejects, file.fileError ?? undefined))
+      }
+      await fs.rename(this.inInbox(file.name), target)
+      await this.deps.files.markMoved(file.id)
+      return null
+    } catch (error) {
+      this.deps.logger?.warn({ err: error, file: file.name, to: file.movedTo }, 'inbox file could not be moved')
+      return (error as Error).message
+    }
+  }
+
+  /** Records whose file reached its folder but whose run died before noting it. */
+  private async markFilesAlreadyMoved(): Promise<void> {
+    for (const file of await this.deps.files.listUnmoved()) {
+      if (file.movedTo === null) continue
+      const arrived = await exists(this.inInbox(file.movedTo))
+      const stillHere = await exists(this.inInbox(file.name))
+      if (arrived && !stillHere) await this.deps.files.markMoved(file.id)
+    }
+  }
+
+  /**
+   * The inbox's CSV files, split into those ready to read and those still being written: a `.part` (or any non-.csv)
+   * name is not a candidate at all; a file modified in the last few seconds, or whose size or modification time
+   * changes between two looks a moment apart, waits for the next run. Register files (services) go first, as the other
+   * kinds name services; then oldest first.
+   */
+  private async settledCandidates(): Promise<{ ready: Candidate[]; waiting: InboxFileOutcome[] }> {
+    const names = await this.csvNames()
+    const first = await this.look(names)
+    const waiting: InboxFileOutcome[] = []
+    const now = Date.now()
+    const settled = first.filter((candidate) => {
+      if (now - candidate.mtimeMs < this.settleMs) {
+        waiting.push({ name: candidate.name, outcome: 'being_written', reason: 'it was modified moments ago' })
+        return false
+      }
+      return true
+    })
+    if (settled.length > 0 && this.recheckMs > 0) await this.sleep(this.recheckMs)
+    const second = new Map((await this.look(settled.map((c) => c.name))).map((c) => [c.name, c]))
+    const ready: Candidate[] = []
+    for (const candidate of settled) {
+      const again = second.get(candidate.name)
+      if (!again) continue
+      if (again.size !== candidate.size || again.mtimeMs !== candidate.mtimeMs) {
+        waiting.push({ name: candidate.name, outcome: 'being_written', reason: 'its size changed between two looks' })
+        continue
+      }
+      ready.push({ ...candidate, registerFirst: await this.looksLikeRegister(candidate) })
+    }
+    for (const { name, reason } of waiting as Array<{ name: string; reason: string }>) {
+      this.deps.logger?.info({ file: name, reason }, 'inbox file left for the next run')
+    }
+    ready.sort(
+      (a, b) =>
+        Number(b.registerFirst) - Number(a.registerFirst) || a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name),
+    )
+    return { ready, waiting }
+  }
+
+  private async csvNames(): Promise<string[]> {
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = await fs.readdir(this.deps.inboxDir, { withFileTypes: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
+    }
+    return entries
+      .filter((entry) => entry.isFile() && isInboxCsvName(entry.name))
+      .map((entry) => entry.name)
+      .sort()
+  }
+
+  private async look(names: string[]): Promise<Candidate[]> {
+    const candidates: Candidate[] = []
+    for (const name of names) {
+      const stat = await fs.stat(this.inInbox(name)).catch(() => null)
+      if (stat?.isFile()) candidates.push({ name, size: stat.size, mtimeMs: stat.mtimeMs, registerFirst: false })
+    }
+    return candidates
+  }
+
+  /** Whether the header (first line) is the register's: a guess for ordering only, the import decides the kind. */
+  private async looksLikeRegister(candidate: Candidate): Promise<boolean> {
+    if (candidate.size > this.maxBytes) return false
+    const handle = await fs.open(this.inInbox(candidate.name), 'r').catch(() => null)
+    if (!handle) return false
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0)
+      const firstLine =
+        buffer
+          .subarray(0, bytesRead)
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .split(/\r?\n/)[0] ?? ''
+      const columns = firstLine.split(',').map((cell) => cell.trim().replace(/^"|"$/g, ''))
+      return recogniseKind(columns).kind === 'services'
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /**
+   * `folder/name` relative to the inbox, or `folder/<stem>-2.csv`, `-3`... when a file of that name (or its reject
+   * report) is already there: a later file of the same name never replaces an earlier one.
+   */
+  private async freeDestination(folder: string, name: string): Promise<string> {
+    const extension = path.extname(name)
+    const stem = name.slice(0, name.length - extension.length)
+    for (let attempt = 1; ; attempt++) {
+      const relative = path.join(folder, attempt === 1 ? name : `${stem}-${attempt}${extension}`)
+      const target = this.inInbox(relative)
+      if (!(await exists(target)) && !(await exists(reportPathFor(target)))) return relative
+    }
+  }
+
+  private inInbox(relative: string): string {
+    return path.join(this.deps.inboxDir, relative)
+  }
+}
+
+/** `*.csv` (any case), not hidden and not an Excel lock file; `x.csv.part` and other names are left alone. */
+export function isInboxCsvName(name: string): boolean {
+  return /\.csv$/i.test(name) && !name.startsWith('.') && !name.startsWith('~$')
+}
+
+/** The reject report beside a rejected file: `intelligence.csv` → `intelligence.rejects.csv`. */
+export function reportPathFor(filePath: string): string {
+  const extension = path.extname(filePath)
+  return `${filePath.slice(0, filePath.length - extension.length)}.rejects.csv`
+}
+
+function statusOf(result: ImportResult): Exclude<InboxFileStatus, 'duplicate'> {
+  if (result.fileError !== null) return 'rejected'
+  if (result.rejects.length === 0) return 'imported'
+  return result.imported + result.duplicates > 0 ? 'partly_rejected' : 'rejected'
+}
+
+function countsOf(
+  result: ImportResult,
+): Pick<
+  NewInboxFile,
+  'kind' | 'rowsRead' | 'rowsImported' | 'rowsRejected' | 'rowsDuplicate' | 'fileError' | 'rejects'
+> {
+  return {
+    kind: result.kind,
+    rowsRead: result.rowsRead,
+    rowsImported: result.imported,
+    rowsRejected: new Set(result.rejects.map((reject) => reject.rowNumber)).size,
+    rowsDuplicate: result.duplicates,
+    fileError: result.fileError,
+    rejects: result.rejects,
+  }
+}
+
+function sizeText(bytes: number): string {
+  const megabyte = 1024 * 1024
+  if (bytes < megabyte) return `${Math.ceil(bytes / 1024).toLocaleString('en-GB')} KB`
+  return `${(bytes / megabyte).toLocaleString('en-GB', { maximumFractionDigits: 1 })} MB`
+}
+
+async function exists(filePath: string): Promise<boolean> {
+  return fs.access(filePath).then(
+    () => true,
+    () => false,
+  )
+}

@@ -1,0 +1,8 @@
+import type { HttpClientOptions } from '../../ingest/http.js'
+
+/** How the source steps reach their connectors; the defaults suit production, tests shorten the waits. */
+export interface SourceStepOptions {
+  http?: Partial<Pick<HttpClientOptions, 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs' | 'sleep'>>
+  /** Requests in flight per source. */
+  concurrency?: number
+}

@@ -1,0 +1,192 @@
+import type { Express } from 'express'
+import request from 'supertest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { boundaryOf, fileLabelOf, MAX_UPLOAD_BYTES, parseMultipart } from '../../src/routes/importPage.js'
+import type { Services } from '../../src/services/container.js'
+import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
+import { seedSmallBorough } from '../helpers/seedSmall.js'
+
+let services: Services
+let app: Express
+let compliance: SignedInAgent
+let admin: SignedInAgent
+let assessor: SignedInAgent
+
+beforeAll(async () => {
+  services = createTestServices()
+  await seedSmallBorough(services)
+  app = appWithAllRoutes(services)
+  compliance = await signIn(app, services, 'compliance')
+  admin = await signIn(app, services, 'admin')
+  assessor = await signIn(app, services, 'assessor')
+})
+
+const count = () => services.observations.count()
+
+const INTELLIGENCE_CSV = [
+  'service_ref,kind,date,end_date,outcome,reference,notes',
+  'SVC-GREEN,contract_concern,2026-10-01,,substantiated,CC-1,Late calls',
+  'SVC-GREEN,embargo,2026-13-01,,,EMB-1,',
+  'NOPE,unexpected_death,2026-10-02,,,,',
+  'SVC-RED,default_notice,01/10/2026,,open,DN-1,"Notice, with a comma"',
+].join('\r\n')
+
+async function upload(agent: SignedInAgent, kind: string | null, csv: string | null, filename = 'intel.csv') {
+  const csrf = await agent.csrf('/import')
+  let req = agent.agent.post(`/import?_csrf=${encodeURIComponent(csrf)}`)
+  if (kind !== null) req = req.field('kind', kind)
+  return csv === null ? req.attach('file', Buffer.alloc(0), '') : req.attach('file', Buffer.from(csv), filename)
+}
+
+describe('who may import', () => {
+  it('sends anonymous visitors to sign in', async () => {
+    const response = await request(app).get('/import')
+    expect(response.status).toBe(302)
+    expect(response.headers.location).toBe('/sign-in?returnTo=%2Fimport')
+  })
+
+  it('refuses assessors the page and the upload, writing nothing', async () => {
+    expect((await assessor.agent.get('/import')).status).toBe(403)
+    const before = await count()
+    const response = await upload(assessor, 'intelligence', INTELLIGENCE_CSV)
+    expect(response.status).toBe(403)
+    expect(await count()).toBe(before)
+  })
+
+  it('shows the form to compliance and admin, and the Import link to them only', async () => {
+    for (const agent of [compliance, admin]) {
+      const response = await agent.agent.get('/import')
+      expect(response.status).toBe(200)
+      expect(response.text).toContain('enctype="multipart/form-data"')
+      expect(response.text).toMatch(/action="\/import\?_csrf(=|&#x3D;)[^"]+"/)
+    }
+    expect((await assessor.agent.get('/')).text).not.toContain('href="/import"')
+  })
+})
+
+describe('uploading a file', () => {
+  it('refuses an upload without the CSRF token and writes nothing', async () => {
+    const before = await count()
+    const response = await compliance.agent
+      .post('/import')
+      .field('kind', 'intelligence')
+      .attach('file', Buffer.from(INTELLIGENCE_CSV), 'intel.csv')
+    expect(response.status).toBe(403)
+    expect(await count()).toBe(before)
+  })
+
+  it('imports the good rows and shows the reject report by row, column and reason', async () => {
+    const before = await count()
+    const response = await upload(compliance, 'intelligence', INTELLIGENCE_CSV)
+    expect(response.status).toBe(200)
+    expect(response.text).toContain('data-testid="reject-report"')
+    expect(response.text).toMatch(/data-testid="imported">2</)
+    expect(response.text).toMatch(/data-testid="rejected">2</)
+    expect(response.text).toMatch(/<td[^>]*>3<\/td>\s*<td[^>]*>date<\/td>\s*<td[^>]*>&quot;2026-13-01&quot;/)
+    expect(response.text).toMatch(
+      /<td[^>]*>4<\/td>\s*<td[^>]*>service_ref<\/td>\s*<td[^>]*>&quot;NOPE&quot; is not a service on the register/,
+    )
+    expect(await count()).toBe(before + 2)
+
+    const [audit] = await services.audit.list({ limit: 1, action: 'import' })
+    expect(audit?.actor).toBe('compliance@test.example')
+    expect(audit?.entityId).toBe('intel.csv')
+    expect(audit?.after).toMatchObject({ kind: 'intelligence', imported: 2, rejected: 2 })
+
+    // Imported at once: the default notice counts for SVC-RED now.
+    const red = await services.dashboard.serviceDetail('SVC-RED')
+    expect(red?.risk?.indicators.find((i) => i.key === 'default_notice')?.level).toBe('amber')
+  })
+
+  it('imports nothing twice when the same file is uploaded again', async () => {
+    const before = await count()
+    const response = await upload(admin, 'intelligence', INTELLIGENCE_CSV)
+    expect(response.status).toBe(200)
+    expect(response.text).toMatch(/data-testid="imported">0</)
+    expect(await count()).toBe(before)
+  })
+
+  it('shows a file-level problem in the error summary with a 400', async () => {
+    const before = await count()
+    const response = await upload(compliance, 'assessments', INTELLIGENCE_CSV)
+    expect(response.status).toBe(400)
+    expect(response.text).toContain('govuk-error-summary')
+    expect(response.text).toContain('The file could not be imported')
+    expect(response.text).toContain('the header looks like intelligence')
+    expect(await count()).toBe(before)
+  })
+
+  it('asks for a kind and a file', async () => {
+    const before = await count()
+    const audits = await services.audit.count()
+    const noKind = await upload(compliance, null, INTELLIGENCE_CSV)
+    expect(noKind.status).toBe(400)
+    expect(noKind.text).toContain('Select what the file holds')
+    const unknownKind = await upload(compliance, 'everything', INTELLIGENCE_CSV)
+    expect(unknownKind.status).toBe(400)
+    const noFile = await upload(compliance, 'intelligence', null)
+    expect(noFile.status).toBe(400)
+    expect(noFile.text).toContain('Select a CSV file')
+    expect(await count()).toBe(before)
+    expect(await services.audit.count()).toBe(audits)
+  })
+
+  it('refuses a file over the size limit with 413 and the form again', async () => {
+    const before = await count()
+    const big = `service_ref,kind,date\n${'x'.repeat(MAX_UPLOAD_BYTES + 10)}`
+    const response = await upload(compliance, 'intelligence', big)
+    expect(response.status).toBe(413)
+    expect(response.text).toContain('The file must be smaller than 5 MB')
+    expect(await count()).toBe(before)
+  })
+
+  it('imports pasted text as a fallback', async () => {
+    const csrf = await compliance.csrf('/import')
+    const csv = ['service_ref,assessment_date,outcome,assessor', 'SVC-GREEN,2026-09-01,good,A. Assessor'].join('\n')
+    const response = await compliance.agent.post('/import').type('form').send({ kind: 'assessments', csv, _csrf: csrf })
+    expect(response.status).toBe(200)
+    expect(response.text).toMatch(/data-testid="imported">1</)
+    const empty = await compliance.agent
+      .post('/import')
+      .type('form')
+      .send({ kind: 'assessments', csv: ' ', _csrf: csrf })
+    expect(empty.status).toBe(400)
+    expect(empty.text).toContain('Paste the CSV text')
+  })
+})
+
+describe('parseMultipart', () => {
+  const boundary = '----x1'
+  const body = (parts: string[]) =>
+    Buffer.from(`${parts.map((p) => `--${boundary}\r\n${p}`).join('\r\n')}\r\n--${boundary}--\r\n`)
+
+  it('reads fields and files', () => {
+    const form = parseMultipart(
+      body([
+        'Content-Disposition: form-data; name="kind"\r\n\r\nintelligence',
+        'Content-Disposition: form-data; name="file"; filename="a.csv"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2',
+      ]),
+      boundary,
+    )
+    expect(form?.fields.get('kind')).toBe('intelligence')
+    expect(form?.files.get('file')?.filename).toBe('a.csv')
+    expect(form?.files.get('file')?.data.toString()).toBe('a,b\r\n1,2')
+  })
+
+  it('gives null for a body that is not well formed', () => {
+    expect(parseMultipart(Buffer.from('nothing here'), boundary)).toBeNull()
+    expect(
+      parseMultipart(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end`), boundary),
+    ).toBeNull()
+    const tooMany = body(Array.from({ length: 11 }, (_, i) => `Content-Disposition: form-data; name="f${i}"\r\n\r\nv`))
+    expect(parseMultipart(tooMany, boundary)).toBeNull()
+  })
+
+  it('reads the boundary and cleans file names', () => {
+    expect(boundaryOf('multipart/form-data; boundary=abc')).toBe('abc')
+    expect(boundaryOf('multipart/form-data; boundary="a b"')).toBe('a b')
+    expect(boundaryOf('text/plain')).toBeNull()
+    expect(fileLabelOf('C:\\Users\\me\\exports\\intel.csv')).toBe('intel.csv')
+    expect(fileLabelOf('')).toBe('upload.csv')
+  })
+})

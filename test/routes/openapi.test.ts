@@ -1,0 +1,190 @@
+import type { Express, Router } from 'express'
+import { z } from 'zod'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { apiRouters } from '../../src/routes/index.js'
+import type { Services } from '../../src/services/container.js'
+import { seedDemoBorough } from '../../src/services/demoSeedService.js'
+import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
+
+type Json = Record<string, unknown>
+
+let services: Services
+let app: Express
+let assessor: SignedInAgent
+let compliance: SignedInAgent
+let document: Json
+
+beforeAll(async () => {
+  services = createTestServices()
+  await seedDemoBorough(services)
+  const rules = await services.risk.activeRuleSet()
+  const runId = await services.runs.startRun('full', { trigger: 'test' })
+  await services.risk.publishFull(runId, await services.risk.stageAll(runId, rules, services.clock.today()))
+  app = appWithAllRoutes(services)
+  assessor = await signIn(app, services, 'assessor')
+  compliance = await signIn(app, services, 'compliance')
+  const response = await assessor.agent.get('/api/v1/openapi.json')
+  expect(response.status).toBe(200)
+  document = response.body as Json
+}, 60_000)
+
+/** The document's component schemas as `$defs`, so zod's fromJSONSchema can follow the references. */
+function validatorFor(schema: Json): z.ZodType {
+  const components = (document.components as { schemas: Json }).schemas
+  const rewrite = (value: unknown) =>
+    JSON.parse(JSON.stringify(value).replaceAll('#/components/schemas/', '#/$defs/')) as Json
+  return z.fromJSONSchema({ ...rewrite(schema), $defs: rewrite(components) } as never)
+}
+
+function responseSchema(path: string, method: string, status: number): Json {
+  const operation = (document.paths as Record<string, Record<string, Json>>)[path]?.[method]
+  const response = (operation?.responses as Record<string, Json> | undefined)?.[String(status)]
+  const schema = (response?.content as Record<string, { schema: Json }> | undefined)?.['application/json']?.schema
+  if (!schema) throw new Error(`The document has no ${status} JSON answer for ${method.toUpperCase()} ${path}`)
+  return schema
+}
+
+function expectConforms(path: string, method: string, status: number, body: unknown): void {
+  const result = validatorFor(responseSchema(path, method, status)).safeParse(body)
+  if (!result.success)
+    throw new Error(`${method.toUpperCase()} ${path} ${status}: ${JSON.stringify(result.error.issues.slice(0, 5))}`)
+}
+
+describe('GET /api/v1/openapi.json', () => {
+  it('is an OpenAPI 3.1 document', () => {
+    expect(document.openapi).toBe('3.1.0')
+    expect(document.servers).toEqual([{ url: '/api/v1' }])
+  })
+
+  it('documents every route the API routers serve', () => {
+    const documented = new Set(Object.keys(document.paths as Json))
+    const served: string[] = []
+    for (const router of apiRouters(services) as Array<
+      Router & { stack: Array<{ route?: { path: string; methods: Json } }> }
+    >) {
+      for (const layer of router.stack) {
+        if (!layer.route) continue
+        for (const method of Object.keys(layer.route.methods)) {
+          const path = layer.route.path.replace(/:(\w+)/g, '{$1}')
+          served.push(`${method} ${path}`)
+          expect(documented.has(path), `${path} is not in the document`).toBe(true)
+          expect((document.paths as Record<string, Json>)[path]?.[method], `${method} ${path}`).toBeDefined()
+        }
+      }
+    }
+    expect(served).toEqual(
+      expect.arrayContaining(['get /market', 'get /services', 'get /dps', 'post /dps/{id}/awards']),
+    )
+  })
+})
+
+describe('real answers conform to the document', () => {
+  it('GET /services and /services/{ref}', async () => {
+    const list = await assessor.agent.get('/api/v1/services?rag=red&pageSize=5')
+    expectConforms('/services', 'get', 200, list.body)
+    const ref = list.body.services[0].ref as string
+    const one = await assessor.agent.get(`/api/v1/services/${ref}`)
+    expectConforms('/services/{ref}', 'get', 200, one.body)
+    const missing = await assessor.agent.get('/api/v1/services/NO-SUCH')
+    expect(missing.status).toBe(404)
+    expectConforms('/services/{ref}', 'get', 404, missing.body)
+    const bad = await assessor.agent.get('/api/v1/services?rag=purple')
+    expectConforms('/services', 'get', 400, bad.body)
+  })
+
+  it('GET /refresh-runs', async () => {
+    const response = await assessor.agent.get('/api/v1/refresh-runs')
+    expect(response.body.runs.length).toBeGreaterThan(0)
+    expectConforms('/refresh-runs', 'get', 200, response.body)
+  })
+
+  it('GET /dps, /dps/{id}, /dps/{id}/referral and /dps/eligibility-events', async () => {
+    const list = await assessor.agent.get('/api/v1/dps')
+    expectConforms('/dps', 'get', 200, list.body)
+    const id = list.body.dps[0].id as number
+    expectConforms('/dps/{id}', 'get', 200, (await assessor.agent.get(`/api/v1/dps/${id}`)).body)
+    const referral = await assessor.agent.get(`/api/v1/dps/${id}/referral?area=North&type=home_care`)
+    expect(referral.status).toBe(200)
+    expectConforms('/dps/{id}/referral', 'get', 200, referral.body)
+    expectConforms(
+      '/dps/eligibility-events',
+      'get',
+      200,
+      (await assessor.agent.get('/api/v1/dps/eligibility-events')).body,
+    )
+  })
+
+  it('POST /services/{ref}/intelligence and /dps/{id}/awards', async () => {
+    const csrf = await compliance.csrf('/')
+    const ref = (await assessor.agent.get('/api/v1/services?rag=green&pageSize=1')).body.services[0].ref as string
+    const recorded = await compliance.agent
+      .post(`/api/v1/services/${ref}/intelligence`)
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'contract_concern', date: '2026-11-01', outcome: 'substantiated', reference: 'CC-OPENAPI-1' })
+    expect(recorded.status).toBe(201)
+    expectConforms('/services/{ref}/intelligence', 'post', 201, recorded.body)
+    const invalid = await compliance.agent
+      .post(`/api/v1/services/${ref}/intelligence`)
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'nonsense', date: 'tomorrow' })
+    expect(invalid.status).toBe(400)
+    expectConforms('/services/{ref}/intelligence', 'post', 400, invalid.body)
+
+    const dps = (await assessor.agent.get('/api/v1/dps')).body.dps[0]
+    const lot = dps.lots.find((l: { members: Array<{ eligible: boolean }> }) => l.members.some((m) => m.eligible))
+    const member = lot.members.find((m: { eligible: boolean }) => m.eligible)
+    const award = await compliance.agent.post(`/api/v1/dps/${dps.id}/awards`).set('x-csrf-token', csrf).send({
+      serviceRef: member.ref,
+      lotId: lot.id,
+      weeklyHours: 10,
+      startDate: '2026-12-01',
+      reference: 'PKG-OPENAPI-1',
+    })
+    expect(award.status).toBe(201)
+    expectConforms('/dps/{id}/awards', 'post', 201, award.body)
+  })
+
+  it('GET /market, /providers and /providers/{id}', async () => {
+    const market = await assessor.agent.get('/api/v1/market')
+    expectConforms('/market', 'get', 200, market.body)
+    const bad = await assessor.agent.get('/api/v1/market?from=nope')
+    expectConforms('/market', 'get', 400, bad.body)
+    const providers = await assessor.agent.get('/api/v1/providers')
+    expectConforms('/providers', 'get', 200, providers.body)
+    const id = providers.body.providers[0].providerId as number
+    expectConforms('/providers/{id}', 'get', 200, (await assessor.agent.get(`/api/v1/providers/${id}`)).body)
+  })
+
+  it('401 answers conform too', async () => {
+    const { default: request } = await import('supertest')
+    const response = await request(app).get('/api/v1/market')
+    expect(response.status).toBe(401)
+    expectConforms('/market', 'get', 401, response.body)
+  })
+})
+
+describe('the validator can fail', () => {
+  it('rejects an answer missing a required field or with a wrong type', async () => {
+    const one = (await assessor.agent.get('/api/v1/services?pageSize=1')).body.services[0] as Json
+    const validate = validatorFor(responseSchema('/services/{ref}', 'get', 200))
+    expect(validate.safeParse(one).success).toBe(true)
+    const { rag: _rag, ...withoutRag } = one
+    expect(validate.safeParse(withoutRag).success).toBe(false)
+    expect(validate.safeParse({ ...one, rag: 'purple' }).success).toBe(false)
+    expect(validate.safeParse({ ...one, indicators: [] }).success).toBe(false)
+    const indicators = one.indicators as Json[]
+    const deep = { ...one, indicators: [{ ...indicators[0], level: 'purple' }, ...indicators.slice(1)] }
+    expect(validate.safeParse(deep).success).toBe(false)
+  })
+
+  it('follows references into nested schemas', async () => {
+    const market = (await assessor.agent.get('/api/v1/market')).body as Json
+    const validate = validatorFor(responseSchema('/market', 'get', 200))
+    const broken = JSON.parse(JSON.stringify(market)) as {
+      overall: { mixes: { cqc: { rows: Array<{ from: Json }> } } }
+    }
+    ;(broken.overall.mixes.cqc.rows[0] as { from: Json }).from = { count: 'many', percent: 1 }
+    expect(validate.safeParse(market).success).toBe(true)
+    expect(validate.safeParse(broken).success).toBe(false)
+  })
+})
