@@ -8,18 +8,18 @@ interface NavigationEntry {
   text: string
   href: string
   roles: ReadonlyArray<string>
-  /** Paths under this prefix mark the item active. */
-  prefix?: string
+  /** Paths under these prefixes also mark the item active (a service page belongs to the dashboard). */
+  prefixes?: ReadonlyArray<string>
 }
 
 /** The service navigation, by role: assessors never see links to pages they cannot use. */
 const ENTRIES: NavigationEntry[] = [
-  { text: 'Dashboard', href: '/', roles: ['admin', 'compliance', 'assessor'] },
+  { text: 'Dashboard', href: '/', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/services/', '/providers'] },
   { text: 'My morning', href: '/morning', roles: ['admin', 'compliance'] },
-  { text: 'DPS', href: '/dps', roles: ['admin', 'compliance', 'assessor'], prefix: '/dps' },
-  { text: 'Market', href: '/market', roles: ['admin', 'compliance', 'assessor'], prefix: '/market' },
-  { text: 'Import', href: '/import', roles: ['admin', 'compliance'], prefix: '/import' },
-  { text: 'Admin', href: '/admin', roles: ['admin'], prefix: '/admin' },
+  { text: 'DPS', href: '/dps', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/dps'] },
+  { text: 'Market', href: '/market', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/market'] },
+  { text: 'Import', href: '/import', roles: ['admin', 'compliance'], prefixes: ['/import'] },
+  { text: 'Admin', href: '/admin', roles: ['admin'], prefixes: ['/admin'] },
 ]
 
 export function navigationFor(role: string | undefined, path: string): NavigationItem[] {
@@ -27,6 +27,6 @@ export function navigationFor(role: string | undefined, path: string): Navigatio
   return ENTRIES.filter((entry) => entry.roles.includes(role)).map((entry) => ({
     text: entry.text,
     href: entry.href,
-    active: entry.prefix ? path.startsWith(entry.prefix) : path === entry.href || path.startsWith('/services/'),
+    active: path === entry.href || (entry.prefixes ?? []).some((prefix) => path.startsWith(prefix)),
   }))
 }
