@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   if (!stat.isFile()) throw new UsageError(`Not a file: ${file}`)
 
   const config = loadConfig()
-  const db = openMigratedDatabase()
+  const db = openMigratedDatabase(config)
   try {
     const services = createServices(db, config, createLogger('warn'))
     const auditLog = new AuditLog(db)

@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs'
 import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { migrate, openDatabase, type Db } from '../src/data/database.js'
+import type { InboxFile } from '../src/data/inboxFiles.js'
 import { AnotherRunInProgressError } from '../src/data/runs.js'
 import { createLogger } from '../src/logger.js'
 import { createServices } from '../src/services/container.js'
@@ -52,11 +53,11 @@ function progressReporter(interactive: boolean): RefreshProgress & { stop(): voi
 /**
  * Crash tests only (REFRESH_TEST_HOOKS=1): a SQL function `refresh_test_pause(label, ms)` that a test calls from a
  * trigger it installs (e.g. AFTER INSERT ON rag_changes), so this process stops at a known point, inside a write
- * transaction if the trigger fires in one, prints `PAUSED <label>` and waits `ms` (0: for ever) to be killed. Read
- * from process.env directly because it is not configuration: nothing in production sets it.
+ * transaction if the trigger fires in one, prints `PAUSED <label>` and waits `ms` (0: for ever) to be killed.
+ * Nothing in production sets it.
  */
-function installTestHooks(db: Db): void {
-  if (process.env.REFRESH_TEST_HOOKS !== '1') return
+function installTestHooks(db: Db, enabled: boolean): void {
+  if (!enabled) return
   const gate = new Int32Array(new SharedArrayBuffer(4))
   const announced = new Set<string>()
   db.function('refresh_test_pause', (label: unknown, ms: unknown) => {
@@ -109,6 +110,27 @@ function printSummary(summary: RefreshSummary): void {
   }
 }
 
+/** Each council file the run read from the inbox, with what became of it (SPEC §6). */
+function printInboxFiles(files: InboxFile[]): void {
+  if (files.length === 0) return
+  process.stdout.write('\nCouncil files (inbox):\n')
+  console.table(
+    files.map((file) => ({
+      file: file.name,
+      kind: file.kind ?? 'not recognised',
+      status: file.status,
+      read: file.rowsRead,
+      imported: file.rowsImported,
+      rejected: file.rowsRejected,
+      duplicate: file.status === 'duplicate' ? `of ${file.duplicateOfName ?? 'an earlier file'}` : file.rowsDuplicate,
+      'moved to': file.movedTo ?? '',
+    })),
+  )
+  for (const file of files) {
+    if (file.fileError !== null) process.stdout.write(`${file.name}: ${file.fileError}\n`)
+  }
+}
+
 function triggerFromArgs(argv: string[]): string {
   const index = argv.indexOf('--trigger')
   return index >= 0 && argv[index + 1] ? (argv[index + 1] as string) : 'manual'
@@ -122,7 +144,7 @@ async function main(): Promise<number> {
   const db = openDatabase(config.DATABASE_PATH)
   try {
     migrate(db)
-    installTestHooks(db)
+    installTestHooks(db, config.REFRESH_TEST_HOOKS)
     const services = createServices(db, config, logger)
     const progress = progressReporter(Boolean(process.stdout.isTTY))
     try {
@@ -132,6 +154,7 @@ async function main(): Promise<number> {
       })
       progress.stop()
       printSummary(summary)
+      printInboxFiles(await services.inbox.filesForRun(summary.runId))
       return 0
     } finally {
       progress.stop()

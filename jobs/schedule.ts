@@ -22,8 +22,8 @@ export function runRefreshInChildProcess(logger: Logger, trigger = 'schedule'): 
   const { command, args } = refreshCommand()
   return new Promise((resolve) => {
     const child = spawn(command, [...args, '--trigger', trigger], {
+      // The child inherits this process's environment (spawn's default) and validates it with loadConfig itself.
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
     })
     child.stdout.on('data', (chunk: Buffer) => logger.debug({ refresh: chunk.toString().trimEnd() }, 'refresh output'))
     child.stderr.on('data', (chunk: Buffer) => logger.warn({ refresh: chunk.toString().trimEnd() }, 'refresh output'))
@@ -85,7 +85,7 @@ export function scheduleRefresh(
   if (firesInClockChangeHour(config.REFRESH_CRON)) {
     logger.warn(
       { cron: config.REFRESH_CRON, timezone: config.TZ },
-      'REFRESH_CRON fires between 01:00 and 02:00: on clock-change nights that run is skipped (March) or doubled (October)',
+      'REFRESH_CRON fires between 01:00 and 02:00: that run does not happen on the night the clocks go forward (March)',
     )
   }
   const task = cron.schedule(

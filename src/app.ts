@@ -28,6 +28,9 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   const app = express()
   const production = services.config.NODE_ENV === 'production'
   app.disable('x-powered-by')
+  // Every page and API answer is `Cache-Control: no-store` (webSecurity), so a client never revalidates one: an ETag
+  // would only cost a hash of each body (a SHA-1 of a 350 kB dashboard page, per request). /assets keep theirs.
+  app.set('etag', false)
   app.set('trust proxy', 'loopback')
   app.set('query parser', 'simple')
 

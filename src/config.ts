@@ -37,6 +37,11 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  /** Crash tests only: "1" lets `npm run refresh` pause at points a test chooses (jobs/refresh.ts). Never set in production. */
+  REFRESH_TEST_HOOKS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((value) => value === '1'),
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -3,6 +3,7 @@ import type { Server } from 'node:http'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { migrate, openDatabase } from './data/database.js'
+import { UsersRepository } from './data/users.js'
 import { scheduleRefresh } from '../jobs/schedule.js'
 import { createLogger } from './logger.js'
 import { createServices } from './services/container.js'
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   if (demoUsers.length) {
     say('Demo sign-ins (development only):')
     for (const user of demoUsers) say(`  ${user.role.padEnd(10)} ${user.email}  password: ${user.password}`)
+  }
+  if ((await new UsersRepository(db).count()) === 0) {
+    say('No user can sign in yet: create the first admin with')
+    say('  npm run user -- add you@council.gov.uk --role admin   (the password is prompted, or read from stdin)')
   }
   const schedule = config.REFRESH_SCHEDULE_ENABLED ? scheduleRefresh(config, logger) : null
   if (schedule) say(`Overnight refresh scheduled: "${config.REFRESH_CRON}" (${config.TZ})`)

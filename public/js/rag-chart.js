@@ -5,7 +5,8 @@
 //
 // Data shapes:
 //   { "type": "rag-history", "points": [{ "at": "2026-03-14", "rag": "red", "label": "14 March 2026" }] }
-//     a stepped line of the RAG over time, y axis Green / Amber / Red
+//     a stepped line of the RAG over time, y axis Green / Amber / Red; a point's optional "events" (strings)
+//     are listed in its tooltip (the service page timeline)
 //   { "type": "bar", "labels": ["Home care", ...], "stacked": true, "horizontal": false,
 //     "datasets": [{ "label": "Red", "data": [3, 1], "colour": "red" }] }
 //     bars of counts; a dataset's colour is a name from COLOURS (or its `rag`)
@@ -96,6 +97,11 @@
             callbacks: {
               label: function (context) {
                 return RAG_NAMES[context.parsed.y] || ''
+              },
+              // A timeline point lists the observations and RAG changes of its date.
+              afterLabel: function (context) {
+                var point = points[context.dataIndex]
+                return point && Array.isArray(point.events) ? point.events : ''
               },
             },
           },

@@ -1,5 +1,5 @@
 import os from 'node:os'
-import { loadConfig, resolvePath } from '../config.js'
+import { loadConfig, resolvePath, type Config } from '../config.js'
 import { migrate, openDatabase, type Db } from '../data/database.js'
 
 /** Shared plumbing for `npm run user` and `npm run token`. */
@@ -12,8 +12,7 @@ export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
 
 /** Opens DATABASE_PATH from the validated configuration and brings its schema up to date. */
-export function openMigratedDatabase(env: Record<string, string | undefined> = process.env): Db {
-  const config = loadConfig(env)
+export function openMigratedDatabase(config: Config = loadConfig()): Db {
   const db = openDatabase(resolvePath(config.DATABASE_PATH))
   migrate(db)
   return db

@@ -25,6 +25,8 @@ export interface AuditEntry {
 export interface AuditFilter {
   entityType?: string
   entityId?: string | number
+  /** Any of these entity ids (a service is audited under its id by some writes and its reference by others). */
+  entityIds?: ReadonlyArray<string | number>
   actor?: string
   action?: string
   /** Inclusive lower bound: an ISO date (`2026-03-14`) or timestamp. */
@@ -115,6 +117,11 @@ function whereClause(filter: AuditFilter): { sql: string; params: Record<string,
   if (filter.entityId !== undefined) {
     conditions.push('entity_id = @entityId')
     params.entityId = String(filter.entityId)
+  }
+  if (filter.entityIds !== undefined) {
+    const names = filter.entityIds.map((_, i) => `@entityId${i}`)
+    conditions.push(names.length === 0 ? '0' : `entity_id IN (${names.join(', ')})`)
+    filter.entityIds.forEach((id, i) => (params[`entityId${i}`] = String(id)))
   }
   if (filter.actor !== undefined) {
     conditions.push('actor = @actor')

@@ -282,6 +282,12 @@ export class ComplianceFactsRepository {
            AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
          ORDER BY o.service_id, o.observed_on, o.id`,
       ),
+      assessmentsOf: db.prepare<[number], { service_id: number; observed_on: string; value: string; detail: string }>(
+        `SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
+         WHERE o.service_id = ? AND o.indicator = 'quality_assessment'
+           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
+         ORDER BY o.observed_on, o.id`,
+      ),
       serviceStates: db.prepare<
         [],
         { id: number; ref: string; name: string; contract_status: ContractStatus; rag: Rag | null; score: number | null }
@@ -297,6 +303,16 @@ export class ComplianceFactsRepository {
   /** Live (not superseded) quality assessments of every service, by service then oldest first. */
   async assessmentsOnRecord(): Promise<AssessmentOnRecord[]> {
     return this.statements.assessments.all().map((row) => ({
+      serviceId: row.service_id,
+      observedOn: row.observed_on,
+      value: row.value,
+      detail: parseDetail(row.detail),
+    }))
+  }
+
+  /** Live quality assessments of one service, oldest first. */
+  async assessmentsOf(serviceId: number): Promise<AssessmentOnRecord[]> {
+    return this.statements.assessmentsOf.all(serviceId).map((row) => ({
       serviceId: row.service_id,
       observedOn: row.observed_on,
       value: row.value,

@@ -44,6 +44,12 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
+/** For `/health`: reads from the database (throwing when it cannot) and gives the schema version it is at. */
+export async function databaseStatus(db: Db): Promise<{ reachable: true; schemaVersion: number }> {
+  db.prepare('SELECT 1').get()
+  return { reachable: true, schemaVersion: schemaVersion(db) }
+}
+
 /**
  * Applies pending forward-only migrations, each in its own BEGIN IMMEDIATE transaction that also sets
  * PRAGMA user_version, so a crash leaves the schema at a whole version. Returns the versions applied.

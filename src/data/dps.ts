@@ -1,6 +1,7 @@
 import { appendAuditEntry } from './audit.js'
 import type { Db } from './database.js'
 import {
+  causesFirst,
   gatesSchema,
   type EligibilityResult,
   type FailingGate,
@@ -8,6 +9,7 @@ import {
   type GatesInput,
 } from '../domain/eligibility.js'
 import type { LotTier, MembershipStatus, ReferralLot } from '../domain/referral.js'
+import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
 
 export interface Dps {
@@ -115,6 +117,13 @@ export interface EligibilityEvent {
   dpsName: string
   lotId: number
   lotName: string
+  /** For a regained event: when the membership had lost eligibility, and the gates it lost it on; else null. */
+  lost: { at: string; failingGates: FailingGate[] } | null
+  /**
+   * Why, in lines a person can read: the failing gates of a loss; for a regain, what it was lost on ("No longer:
+   * Embargo on new placements since 2026-11-02").
+   */
+  reasons: string[]
 }
 
 export interface Task {
@@ -146,6 +155,11 @@ export interface NewAward {
   startDate: string
   reference: string
   createdBy: string | null
+  /**
+   * When the award was recorded; default now. Only the demo seed sets it (to give the DPS page a year of awards): the
+   * API and the form never do.
+   */
+  createdAt?: string
 }
 
 export interface Award extends NewAward {
@@ -154,6 +168,14 @@ export interface Award extends NewAward {
   /** The service's contract status when the award was made. */
   contractStatus: ContractStatus
   createdAt: string
+}
+
+/** A service's published judgement (its current snapshot), as the award transaction reads it. */
+export interface CurrentJudgement {
+  serviceId: number
+  snapshotId: number
+  runId: number
+  result: RiskResult
 }
 
 export type AwardRefusal = 'ineligible' | 'duplicate_reference' | 'not_found'
@@ -246,6 +268,8 @@ interface EventRow {
   dps_name: string
   lot_id: number
   lot_name: string
+  lost_at: string | null
+  lost_gates: string | null
 }
 interface TaskRow {
   id: number
@@ -350,13 +374,22 @@ function toMember(row: MemberRow): Member {
 }
 
 function toEvent(row: EventRow): EligibilityEvent {
+  const failingGates = parseJson<FailingGate[]>(row.failing_gates, [])
+  const lost =
+    row.eligible === 1 && row.lost_at !== null
+      ? { at: row.lost_at, failingGates: parseJson<FailingGate[]>(row.lost_gates, []) }
+      : null
+  const reasons =
+    row.eligible === 1
+      ? (lost?.failingGates ?? []).map((gate) => `No longer: ${gate.reason}`)
+      : failingGates.map((gate) => gate.reason)
   return {
     id: row.id,
     membershipId: row.membership_id,
     runId: row.run_id,
     at: row.at,
     eligible: row.eligible === 1,
-    failingGates: parseJson<FailingGate[]>(row.failing_gates, []),
+    failingGates,
     serviceId: row.service_id,
     serviceRef: row.service_ref,
     serviceName: row.service_name,
@@ -364,6 +397,8 @@ function toEvent(row: EventRow): EligibilityEvent {
     dpsName: row.dps_name,
     lotId: row.lot_id,
     lotName: row.lot_name,
+    lost,
+    reasons,
   }
 }
 
@@ -421,15 +456,19 @@ const MEMBER_SELECT = `
   LEFT JOIN current_snapshots cs ON cs.service_id = s.id
   LEFT JOIN snapshots sn ON sn.id = cs.snapshot_id`
 
+// prev: the membership's event before this one (for a regained event, the loss it ends).
 const EVENT_SELECT = `
   SELECT ev.id, ev.membership_id, ev.run_id, ev.at, ev.eligible, ev.failing_gates,
          s.id AS service_id, s.ref AS service_ref, s.name AS service_name,
-         d.id AS dps_id, d.name AS dps_name, l.id AS lot_id, l.name AS lot_name
+         d.id AS dps_id, d.name AS dps_name, l.id AS lot_id, l.name AS lot_name,
+         prev.at AS lost_at, prev.failing_gates AS lost_gates
   FROM eligibility_events ev
   JOIN dps_memberships m ON m.id = ev.membership_id
   JOIN dps_lots l ON l.id = m.lot_id
   JOIN dps d ON d.id = l.dps_id
-  JOIN services s ON s.id = m.service_id`
+  JOIN services s ON s.id = m.service_id
+  LEFT JOIN eligibility_events prev ON prev.eligible = 0 AND prev.id = (
+    SELECT MAX(p.id) FROM eligibility_events p WHERE p.membership_id = ev.membership_id AND p.id < ev.id)`
 
 const TASK_VIEW_SELECT = `
   SELECT t.*, s.ref AS service_ref, s.name AS service_name, d.id AS dps_id, d.name AS dps_name,
@@ -489,6 +528,19 @@ export class DpsRepository {
       }>(
         `INSERT INTO dps_lots (dps_id, name, tier, zone, areas, service_type, specialism, created_at)
          VALUES (@dpsId, @name, @tier, @zone, @areas, @serviceType, @specialism, @now)`,
+      ),
+      updateLot: db.prepare<{
+        id: number
+        name: string
+        tier: LotTier
+        zone: string | null
+        areas: string
+        serviceType: ServiceType
+        specialism: string | null
+      }>(
+        `UPDATE dps_lots SET name = @name, tier = @tier, zone = @zone, areas = @areas, service_type = @serviceType,
+           specialism = @specialism
+         WHERE id = @id`,
       ),
       lotById: db.prepare<[number], LotRow>('SELECT * FROM dps_lots WHERE id = ?'),
       lotsOfDps: db.prepare<[number], LotRow>(
@@ -572,6 +624,10 @@ export class DpsRepository {
       ),
       serviceByRef: db.prepare<[string], { id: number }>('SELECT id FROM services WHERE ref = ?'),
       serviceType: db.prepare<[number], { service_type: ServiceType }>('SELECT service_type FROM services WHERE id = ?'),
+      currentJudgement: db.prepare<[number], { service_id: number; snapshot_id: number; run_id: number; result: string }>(
+        `SELECT c.service_id, c.snapshot_id, c.run_id, sn.result
+         FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id WHERE c.service_id = ?`,
+      ),
       serviceContract: db.prepare<[number], { contract_status: ContractStatus }>(
         'SELECT contract_status FROM services WHERE id = ?',
       ),
@@ -643,6 +699,26 @@ export class DpsRepository {
       return lotId
     }).immediate()
     return toLot(this.statements.lotById.get(id) as LotRow)
+  }
+
+  /** Changes a lot's name, tier, zone, areas, service type or specialism; with an actor, audited as `dps.lot_changed`. */
+  async updateLot(lotId: number, lot: NewLot, actor?: string): Promise<Lot | null> {
+    return this.db.transaction(() => {
+      const before = this.statements.lotById.get(lotId)
+      if (!before) return null
+      this.statements.updateLot.run({
+        id: lotId,
+        name: lot.name,
+        tier: lot.tier,
+        zone: lot.zone ?? null,
+        areas: JSON.stringify(lot.areas ?? []),
+        serviceType: lot.serviceType,
+        specialism: lot.specialism ?? null,
+      })
+      const after = toLot(this.statements.lotById.get(lotId) as LotRow)
+      this.audit(actor, 'dps.lot_changed', 'dps_lot', lotId, toLot(before), after)
+      return after
+    }).immediate()
   }
 
   async findLot(lotId: number): Promise<Lot | null> {
@@ -820,15 +896,26 @@ export class DpsRepository {
     return this.statements.serviceType.get(serviceId)?.service_type ?? null
   }
 
+  /** The service's published judgement now, or null when it has none (or its stored result cannot be read). */
+  async currentJudgement(serviceId: number): Promise<CurrentJudgement | null> {
+    return this.readCurrentJudgement(serviceId)
+  }
+
   /**
    * Records an award only if, inside one immediate transaction: the lot belongs to the DPS, the service is an admitted
-   * member of it, its stored verdict is not ineligible, and `checkGate` (called inside the transaction, so it must be
-   * synchronous) passes. A verdict stored by a concurrent write therefore refuses the award rather than racing it.
+   * member of it, its stored verdict is not ineligible, and `checkGate` passes on the service's published judgement
+   * and the DPS's gates, both read in that same transaction (so `checkGate` must be synchronous). A judgement published or a verdict stored by a
+   * concurrent write, even one whose eligibility has not been re-stored yet, therefore refuses the award rather than
+   * racing it: nothing read before the transaction decides.
    */
-  async recordAwardIfEligible(award: NewAward, checkGate: () => EligibilityResult): Promise<AwardOutcome> {
+  async recordAwardIfEligible(
+    award: NewAward,
+    checkGate: (current: CurrentJudgement | null, gates: Gates) => EligibilityResult,
+  ): Promise<AwardOutcome> {
     const outcome = this.db.transaction((): AwardOutcome => {
+      const dps = this.statements.dpsById.get(award.dpsId)
       const lot = this.statements.lotById.get(award.lotId)
-      if (!lot || lot.dps_id !== award.dpsId) {
+      if (!dps || !lot || lot.dps_id !== award.dpsId) {
         const message = `No lot ${award.lotId} in this DPS`
         return { ok: false, refused: 'not_found', message, failingGates: [], field: 'lotId' }
       }
@@ -841,8 +928,8 @@ export class DpsRepository {
       const notMember = membershipReason(membership, lot.name)
       const stored = membership ? this.statements.eligibilityOf.get(membership.id) : undefined
       const storedGates = stored && stored.eligible === 0 ? parseJson<FailingGate[]>(stored.failing_gates, []) : []
-      const live = checkGate()
-      const failingGates = mergeFailingGates(notMember ? [notMember] : [], live.failingGates, storedGates)
+      const live = checkGate(this.readCurrentJudgement(award.serviceId), toDps(dps).gates)
+      const failingGates = causesFirst(mergeFailingGates(notMember ? [notMember] : [], live.failingGates, storedGates))
       if (failingGates.length === 0 && (!live.eligible || stored?.eligible === 0)) {
         failingGates.push({ gate: 'data', reason: 'Eligibility check failed without a recorded reason' })
       }
@@ -858,8 +945,13 @@ export class DpsRepository {
         const message = `Reference ${award.reference} is already used in this DPS`
         return { ok: false, refused: 'duplicate_reference', message, failingGates: [], field: 'reference' }
       }
+      const { createdAt, ...fields } = award
       const now = new Date().toISOString()
-      const result = this.statements.insertAward.run({ ...award, contractStatus: contract.contract_status, now })
+      const result = this.statements.insertAward.run({
+        ...fields,
+        contractStatus: contract.contract_status,
+        now: createdAt ?? now,
+      })
       const recorded = toAward(this.statements.awardById.get(Number(result.lastInsertRowid)) as AwardRow)
       this.audit(award.createdBy ?? 'system', 'dps.award_recorded', 'award', recorded.id, null, recorded, now)
       return { ok: true, award: recorded }
@@ -891,6 +983,14 @@ export class DpsRepository {
     const awards = row?.total ?? 0
     const offContract = row?.off ?? 0
     return { awards, offContract, share: awards === 0 ? null : offContract / awards }
+  }
+
+  private readCurrentJudgement(serviceId: number): CurrentJudgement | null {
+    const row = this.statements.currentJudgement.get(serviceId)
+    if (!row) return null
+    const result = parseJson<RiskResult | null>(row.result, null)
+    if (result === null || typeof result !== 'object' || !Array.isArray(result.indicators)) return null
+    return { serviceId: row.service_id, snapshotId: row.snapshot_id, runId: row.run_id, result }
   }
 
   private insertLot(dpsId: number, lot: NewLot, now: string): number {

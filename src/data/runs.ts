@@ -164,6 +164,11 @@ export class RunRepository {
         `UPDATE refresh_runs SET status = 'abandoned', finished_at = @now,
            error = COALESCE(error, 'The process running it stopped before it finished') WHERE id = @id`,
       ),
+      abandonSourceRuns: db.prepare(
+        `UPDATE source_runs SET status = 'failed', finished_at = @now,
+           error = COALESCE(error, 'The refresh process stopped before this source finished') WHERE run_id = @id
+           AND status = 'running'`,
+      ),
       dropUnpublishedSnapshots: db.prepare(
         `DELETE FROM snapshots WHERE run_id IN (
            SELECT id FROM refresh_runs WHERE status IN ('abandoned', 'failed') AND published_at IS NULL)`,
@@ -275,6 +280,7 @@ export class RunRepository {
             throw new AnotherRunInProgressError(`Refresh run ${active.id} is still running`)
           }
           this.statements.abandonRun.run({ id: active.id, now: now.toISOString() })
+          this.statements.abandonSourceRuns.run({ id: active.id, now: now.toISOString() })
         }
         this.statements.dropUnpublishedSnapshots.run()
       }
@@ -290,12 +296,30 @@ export class RunRepository {
     return start.immediate()
   }
 
+  /**
+   * Runs `read` inside one read transaction, so every query it makes sees the same committed state: a page that reads
+   * the RAG counts and then the service list never shows half of the previous run and half of the new one, whatever a
+   * refresh in another process commits meanwhile (SPEC §6). Only the SQL `read` runs before returning is covered: the
+   * repositories' async methods run their SQL at once, so `() => Promise.all([repo.a(), repo.b()])` is covered whole.
+   */
+  readConsistently<T>(read: () => T): T {
+    if (this.db.inTransaction) return read()
+    this.db.exec('BEGIN DEFERRED')
+    try {
+      return read()
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT')
+    }
+  }
+
   async heartbeat(runId: number): Promise<void> {
     this.statements.heartbeat.run({ id: runId, now: new Date().toISOString() })
   }
 
   async failRun(runId: number, error: string): Promise<void> {
-    this.statements.finishRun.run({ id: runId, status: 'failed', error, now: new Date().toISOString() })
+    const now = new Date().toISOString()
+    this.statements.finishRun.run({ id: runId, status: 'failed', error, now })
+    this.statements.abandonSourceRuns.run({ id: runId, now })
   }
 
   async getRun(runId: number): Promise<RefreshRun | null> {
@@ -431,14 +455,24 @@ export class RunRepository {
   }
 
   async history(serviceId: number): Promise<HistoryPoint[]> {
-    return this.statements.history.all(serviceId).map((row) => ({
-      at: row.computed_at,
-      asOf: row.as_of,
-      rag: row.rag,
-      computedRag: row.computed_rag,
-      score: row.score,
-      runId: row.run_id,
-    }))
+    return this.statements.history.all(serviceId).map(toHistoryPoint)
+  }
+
+  /** The published history of each of these services (at most 500 per call), keyed by service id. */
+  async historyOf(serviceIds: readonly number[]): Promise<Map<number, HistoryPoint[]>> {
+    const ids = [...new Set(serviceIds)].slice(0, 500)
+    const histories = new Map<number, HistoryPoint[]>(ids.map((id) => [id, []]))
+    if (ids.length === 0) return histories
+    const rows = this.db
+      .prepare<number[], HistoryRow & { service_id: number }>(
+        `SELECT sn.service_id, sn.computed_at, sn.as_of, sn.rag, sn.computed_rag, sn.score, sn.run_id
+         FROM snapshots sn JOIN refresh_runs r ON r.id = sn.run_id
+         WHERE sn.service_id IN (${ids.map(() => '?').join(', ')}) AND r.published_at IS NOT NULL
+         ORDER BY sn.service_id, sn.as_of, sn.id`,
+      )
+      .all(...ids)
+    for (const row of rows) histories.get(row.service_id)?.push(toHistoryPoint(row))
+    return histories
   }
 
   /** RAG changes made by this run and any later (entry) runs: the morning list. */
@@ -499,6 +533,17 @@ interface HistoryRow {
   computed_rag: Rag
   score: number
   run_id: number
+}
+
+function toHistoryPoint(row: HistoryRow): HistoryPoint {
+  return {
+    at: row.computed_at,
+    asOf: row.as_of,
+    rag: row.rag,
+    computedRag: row.computed_rag,
+    score: row.score,
+    runId: row.run_id,
+  }
 }
 
 interface RagChangeRow {

@@ -455,9 +455,12 @@ export const SCENARIOS: readonly Scenario[] = [
     count: 2,
     fits: any,
     replaces: ['contract_concerns'],
+    // Two adverse entries in 90 days that each leave the indicator Green: one substantiated concern (Amber from 2)
+    // and an embargo already lifted; an open concern does not count until it is substantiated.
     build: (h) => {
       h.contractConcern(h.daysAgo(10, 80), 'substantiated')
       h.contractConcern(h.daysAgo(5, 40), 'open')
+      h.embargo(h.daysAgo(60, 85), h.daysAgo(20, 40))
     },
   },
 ]

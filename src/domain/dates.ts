@@ -55,9 +55,16 @@ export function addMonths(isoDate: string, months: number): string {
   return d.toISOString().slice(0, 10)
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+
 /** Today's date in the given IANA time zone (the council's, Europe/London by default). */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+  let format = dayFormats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    dayFormats.set(timeZone, format)
+  }
+  return format.format(now)
 }
 
 /** "3 years, 2 months" style age for display. */

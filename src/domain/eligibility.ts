@@ -167,7 +167,7 @@ function isRiskResult(input: RiskResult | EligibilityFacts): input is RiskResult
 
 /**
  * Evaluates every gate; `failingGates` lists each failing one with a reason a person can read, in a fixed order
- * (CQC, RAG, embargo, insolvency, quality, manager). Accepts the structured facts or a RiskResult (read through
+ * (CQC, embargo, insolvency, quality, manager, then the overall RAG: causes first). Accepts the structured facts or a RiskResult (read through
  * `factsFromRiskResult`).
  */
 export function evaluateEligibility(
@@ -177,7 +177,6 @@ export function evaluateEligibility(
   const facts = isRiskResult(input) ? factsFromRiskResult(input) : input
   const failing: Array<FailingGate | null> = [
     gates.minimumCqcRating === null ? null : checkCqc(facts, gates.minimumCqcRating),
-    gates.maximumRag === null ? null : checkRag(facts.rag, gates.maximumRag),
     gates.noActiveEmbargo && facts.embargoActiveSince !== null
       ? { gate: 'embargo', reason: `Embargo on new placements since ${facts.embargoActiveSince}` }
       : null,
@@ -188,6 +187,8 @@ export function evaluateEligibility(
     gates.registeredManagerInPost && facts.managerInPost === false
       ? { gate: 'registered_manager', reason: 'No registered manager in post' }
       : null,
+    // Last: a Red RAG is often the consequence of a gate above (see causesFirst).
+    gates.maximumRag === null ? null : checkRag(facts.rag, gates.maximumRag),
   ]
   const failingGates = failing.filter((gate): gate is FailingGate => gate !== null)
   return { eligible: failingGates.length === 0, failingGates }

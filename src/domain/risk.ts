@@ -1,5 +1,6 @@
 import { isAdverseObservation } from './indicators/adverse.js'
 import { isWithinWindow, type IndicatorAssessor, type IndicatorContext } from './indicators/common.js'
+import { withCouncilFile } from './indicators/councilFile.js'
 import { assessCqcRating, describeDowngrade, findRecentDowngrade } from './indicators/cqcRating.js'
 import { assessDefaultNotice } from './indicators/defaultNotice.js'
 import { assessEmbargo } from './indicators/embargo.js'
@@ -77,7 +78,9 @@ export function assessRisk({ observations, ruleSet, ruleSetVersion, asOf, overri
   const ctx: IndicatorContext = { ruleSet, asOf }
   const groups = groupByIndicator(observations, asOf)
   const indicators = INDICATOR_KEYS.map((key) => {
-    const { level, value, date, source, reason, stale } = ASSESSORS[key](groups.get(key) ?? [], ctx)
+    const group = groups.get(key) ?? []
+    // A fact from a council inbox file names the file in the reason (SPEC §6).
+    const { level, value, date, source, reason, stale } = withCouncilFile(ASSESSORS[key](group, ctx), group)
     // The same field order for every indicator, so stored and served JSON reads alike.
     return { key, level, value, date, source, reason, stale }
   })
@@ -127,6 +130,8 @@ export function assessRisk({ observations, ruleSet, ruleSetVersion, asOf, overri
         withData.length === 1 ? 'the one indicator with data is' : `all ${withData.length} indicators with data are`
       reasons.push(`No concerns: ${summary} Green`)
       reasons.push(...withData.filter((indicator) => indicator.stale).map((indicator) => indicator.reason))
+      // What a council file said, so a service turned Green by one says which (SPEC §6).
+      reasons.push(...withData.filter((i) => !i.stale && i.source === 'council_inbox').map((i) => i.reason))
     }
   }
 

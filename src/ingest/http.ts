@@ -280,7 +280,10 @@ function displayPath(path: string, query: Query | undefined): string {
   return search ? `${shown}?${search}` : shown
 }
 
-/** Runs `task` over `items` with at most `concurrency` in flight; results keep the input order. */
+/**
+ * Runs `task` over `items` with at most `concurrency` in flight; results keep the input order. When a task throws, no
+ * further item is started, the tasks already in flight are awaited, and the first error is thrown.
+ */
 export async function mapConcurrently<T, R>(
   items: readonly T[],
   concurrency: number,
@@ -288,12 +291,62 @@ export async function mapConcurrently<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
+  let failure: { error: unknown } | undefined
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failure === undefined) {
       const index = next++
-      results[index] = await task(items[index] as T, index)
+      try {
+        results[index] = await task(items[index] as T, index)
+      } catch (error) {
+        failure ??= { error }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker))
+  if (failure) throw failure.error
   return results
+}
+
+/** A source that keeps failing request after request: the connector gave up instead of trying every identifier. */
+export class SourceUnavailableError extends Error {
+  readonly source: string
+  readonly lastFailure: SourceHttpError
+
+  constructor(source: string, failures: number, lastFailure: SourceHttpError) {
+    super(
+      `${source}: gave up after ${failures} requests in a row failed (each retried); the source looks unavailable. ` +
+        `Last: ${lastFailure.message}`,
+      { cause: lastFailure },
+    )
+    this.name = 'SourceUnavailableError'
+    this.source = source
+    this.lastFailure = lastFailure
+  }
+}
+
+/** Requests in a row that may fail (after their retries) before a connector gives the whole source up. */
+export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 10
+
+/**
+ * Counts requests that failed for good since the last one that got an answer. A source that is down or hanging would
+ * otherwise cost every identifier its full timeout and retries (hours for a national register) and hold up the
+ * sources after it; past `limit` failures in a row, `failed` throws SourceUnavailableError and the source fails.
+ */
+export class FailureStreak {
+  private streak = 0
+
+  constructor(
+    private readonly source: string,
+    private readonly limit: number = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+  ) {}
+
+  /** A request was answered (even 404 or an unusable payload): the source is up. */
+  answered(): void {
+    this.streak = 0
+  }
+
+  failed(error: SourceHttpError): void {
+    this.streak++
+    if (this.limit > 0 && this.streak >= this.limit) throw new SourceUnavailableError(this.source, this.streak, error)
+  }
 }

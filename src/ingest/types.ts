@@ -60,6 +60,11 @@ export interface ConnectorRequest {
   ids: Iterable<string>
   /** Called as work proceeds, for a command-line progress bar. */
   onProgress?: (done: number, total: number) => void
+  /**
+   * HTTP connectors: requests in a row that may fail for good (after retries) before the whole source is given up as
+   * unavailable (default DEFAULT_MAX_CONSECUTIVE_FAILURES; 0: never give up early).
+   */
+  maxConsecutiveFailures?: number
 }
 
 /** Ids as a de-duplicated, trimmed list (blank ids dropped). */

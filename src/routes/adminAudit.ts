@@ -5,7 +5,8 @@ import type { AuditEntry, AuditFilter } from '../data/audit.js'
 import { isIsoDate } from '../domain/dates.js'
 import type { FieldError } from '../services/complianceService.js'
 import type { Services } from '../services/container.js'
-import { auditActionLabel, describeAuditEntry, errorView } from './compliance.js'
+import { auditActionLabel, describeAuditEntry } from './auditText.js'
+import { errorView } from './compliance.js'
 import { formatDateTime, withQuery } from './display.js'
 
 export const AUDIT_PAGE_SIZE = 50
@@ -113,9 +114,10 @@ export function adminAuditRoutes(services: Services): Router {
       from: query.from,
       to: query.to,
     }
+    const search: AuditFilter = { ...filter, ...(await serviceEntityIds(services, query)) }
     const [total, entries] = await Promise.all([
-      services.audit.count(filter),
-      services.audit.list({ ...filter, limit: AUDIT_PAGE_SIZE, offset: (query.page - 1) * AUDIT_PAGE_SIZE }),
+      services.audit.count(search),
+      services.audit.list({ ...search, limit: AUDIT_PAGE_SIZE, offset: (query.page - 1) * AUDIT_PAGE_SIZE }),
     ])
     const pageCount = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE))
     const linkQuery = { ...filter }
@@ -144,6 +146,23 @@ export function adminAuditRoutes(services: Services): Router {
   })
 
   return router
+}
+
+/**
+ * A service is audited under its id (overrides, actions, follows) or its reference (intelligence and assessment
+ * entries): filtering on either finds both.
+ */
+async function serviceEntityIds(
+  services: Services,
+  query: AuditQuery,
+): Promise<Pick<AuditFilter, 'entityId' | 'entityIds'>> {
+  if (query.entityType !== 'service' || query.entityId === undefined) return {}
+  const byRef = await services.serviceRepository.findByRef(query.entityId)
+  const byId = /^\d{1,15}$/.test(query.entityId)
+    ? await services.serviceRepository.findById(Number(query.entityId))
+    : null
+  const service = byRef ?? byId
+  return service ? { entityId: undefined, entityIds: [...new Set([String(service.id), service.ref])] } : {}
 }
 
 /** Page numbers around the current one, with null for an ellipsis: 1 … 4 5 6 … 20. */

@@ -23,6 +23,7 @@ const DONE_MESSAGES = {
   created: 'DPS created. Add its lots next.',
   gates: 'Conditions saved, and every member checked against them',
   lot: 'Lot added',
+  lotChanged: 'Lot changed',
   admitted: 'Service admitted',
   suspended: 'Membership suspended',
   removed: 'Membership removed',
@@ -219,9 +220,13 @@ export function adminDpsRoutes(services: Services): Router {
     values: Record<string, string>,
     errors: FieldError[] = [],
     status = 200,
+    lotId: number | null = null,
   ) =>
     res.status(status).render('pages/admin-dps-lot', {
-      pageTitle: `Add a lot: ${dps.name}`,
+      pageTitle: `${lotId === null ? 'Add a lot' : 'Change a lot'}: ${dps.name}`,
+      heading: lotId === null ? 'Add a lot' : 'Change a lot',
+      action: lotId === null ? `/admin/dps/${dps.id}/lots/new` : `/admin/dps/${dps.id}/lots/${lotId}`,
+      submitText: lotId === null ? 'Add the lot' : 'Save the lot',
       backLink: { href: `/admin/dps/${dps.id}`, text: `Back to ${dps.name}` },
       dps: { id: dps.id, name: dps.name },
       values,
@@ -247,6 +252,41 @@ export function adminDpsRoutes(services: Services): Router {
     const outcome = await services.dps.addLot(dps.id, parsed.data, actorOf(req.user!))
     if (!outcome.ok) return renderLot(res, dps, values, outcome.errors, 400)
     res.redirect(303, `/admin/dps/${dps.id}?done=lot`)
+  })
+
+  router.get('/admin/dps/:id/lots/:lotId', async (req, res, next) => {
+    const dps = await dpsOr404(services, req, next)
+    if (!dps) return
+    const lot = dps.lots.find((candidate) => candidate.id === pathId(req.params.lotId))
+    if (!lot) return next()
+    renderLot(
+      res,
+      dps,
+      {
+        name: lot.name,
+        tier: lot.tier,
+        serviceType: lot.serviceType,
+        zone: lot.zone ?? '',
+        areas: lot.areas.join(', '),
+        specialism: lot.specialism ?? '',
+      },
+      [],
+      200,
+      lot.id,
+    )
+  })
+
+  router.post('/admin/dps/:id/lots/:lotId', async (req, res, next) => {
+    const dps = await dpsOr404(services, req, next)
+    if (!dps) return
+    const lot = dps.lots.find((candidate) => candidate.id === pathId(req.params.lotId))
+    if (!lot) return next()
+    const values = formValues(req.body)
+    const parsed = lotFormSchema.safeParse(req.body ?? {})
+    if (!parsed.success) return renderLot(res, dps, values, fieldErrors(parsed.error), 400, lot.id)
+    const outcome = await services.dps.changeLot(dps.id, lot.id, parsed.data, actorOf(req.user!))
+    if (!outcome.ok) return renderLot(res, dps, values, outcome.errors, outcome.status === 404 ? 404 : 400, lot.id)
+    res.redirect(303, `/admin/dps/${dps.id}?done=lotChanged`)
   })
 
   const renderAdmit = (

@@ -5,6 +5,7 @@ import type { RefreshRun, RunStatus, SourceRun, SourceRunStatus } from '../data/
 import type { Services } from '../services/container.js'
 import type { RunDetail, RunListPage } from '../services/sources/runLog.js'
 import { formatDateTime, runSourceLabel, withQuery, type Tag } from './display.js'
+import { inboxFileRows } from './inboxFiles.js'
 import { fieldErrors } from './queryParams.js'
 
 const RUNS_PER_PAGE = 25
@@ -177,7 +178,11 @@ export function adminRunsRoutes(services: Services): Router {
     const { source, page } = parsed.data
     const detail = await services.runLog.runDetail(params.data.id, { source, page, pageSize: REJECTS_PER_PAGE })
     if (!detail) return next()
-    res.set('Cache-Control', 'no-store').render('pages/admin-run', runDetailViewModel(detail, source, services))
+    // The council files this run read from the inbox: kind, rows read, imported, rejected, already known.
+    const inboxFiles = inboxFileRows(await services.inbox.filesForRun(detail.run.id))
+    res
+      .set('Cache-Control', 'no-store')
+      .render('pages/admin-run', { ...runDetailViewModel(detail, source, services), inboxFiles })
   })
 
   return router

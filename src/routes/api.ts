@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import type { Services } from '../services/container.js'
-import { detailToApi, listedToApi } from '../services/presenters.js'
+import { detailToApi, historyToApi, listedToApi } from '../services/presenters.js'
 import { sendApiError } from './apiErrors.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 
@@ -11,12 +11,13 @@ export function apiReadRoutes(services: Services): Router {
   router.get('/services', async (req, res) => {
     const parsed = serviceFilterSchema.safeParse(req.query)
     if (!parsed.success) return sendApiError(res, 400, 'Invalid query', fieldErrors(parsed.error))
-    const { total, rows } = await services.dashboard.list(toListingFilter(parsed.data))
+    const { total, rows } = await services.dashboard.listWithHistory(toListingFilter(parsed.data))
     res.json({
       total,
       page: parsed.data.page,
       pageSize: parsed.data.pageSize,
-      services: rows.map(listedToApi),
+      // SPEC §9: every service in the API carries its history, in the list as on its own.
+      services: rows.map((row) => ({ ...listedToApi(row), history: historyToApi(row.history) })),
     })
   })
 

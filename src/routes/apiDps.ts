@@ -128,6 +128,8 @@ export function apiDpsRoutes(services: Services): Router {
         change: event.change,
         eligible: event.eligible,
         failingGates: event.failingGates,
+        lost: event.lost,
+        reasons: event.reasons,
         serviceRef: event.serviceRef,
         serviceName: event.serviceName,
         dpsId: event.dpsId,

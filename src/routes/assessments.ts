@@ -424,6 +424,12 @@ export function assessmentRoutes(services: Services): Router {
   return router
 }
 
+function actionPlanHref(service: Service, assessment: Assessment, today: string): string | null {
+  const cycle = assessmentCycle(assessment, today)
+  if (!cycle.needsFollowUp || cycle.actionPlanDueOn === null || assessment.supersededById !== null) return null
+  return `/services/${encodeURIComponent(service.ref)}/actions/new?kind=action_plan&due=${cycle.actionPlanDueOn}`
+}
+
 function assessmentPage(
   service: Service,
   assessment: Assessment,
@@ -453,6 +459,8 @@ function assessmentPage(
     versions: versions.map((v) => ({ ...assessmentView(v, today, timeZone), shown: v.id === assessment.id })),
     statusAction: `${base}/${assessment.id}/status`,
     editHref: `${base}/${assessment.id}/edit`,
+    // Requires Improvement or Poor: the action plan it needs, due 14 days after it (SPEC §8).
+    actionPlanHref: actionPlanHref(service, assessment, today),
     errorList,
     fieldErrors,
   }

@@ -2,20 +2,23 @@ import { Router, type Request, type Response } from 'express'
 import { z } from 'zod'
 import { requireRole } from '../auth/authentication.js'
 import { actorOf } from '../auth/requestUser.js'
-import type { AuditEntry } from '../data/audit.js'
 import { ACTION_KINDS, ACTION_KIND_LABELS, type ComplianceAction } from '../data/complianceActions.js'
 import type { Service } from '../data/services.js'
 import { addDays, isIsoDate } from '../domain/dates.js'
-import { RAGS, type Rag } from '../domain/vocabulary.js'
+import { RAGS } from '../domain/vocabulary.js'
 import {
   actionKindLabel,
   isOverdue,
   MAX_OVERRIDE_DAYS,
+  type ActionPlanDue,
   type FieldError,
   type ServiceCompliance,
 } from '../services/complianceService.js'
 import type { Services } from '../services/container.js'
+import { auditActionLabel, describeAuditEntry } from './auditText.js'
 import { formatDate, formatDateTime, ragTag, type Tag } from './display.js'
+
+export { auditActionLabel, describeAuditEntry }
 
 export const COMPLIANCE_ROLES = ['compliance', 'admin'] as const
 /** How many audit entries the service page shows; admins can page through the rest in /admin/audit. */
@@ -92,50 +95,6 @@ function serviceHeading(service: Service) {
 // ---------------------------------------------------------------------------------------------------------------------
 // The service page's compliance section (compliance and admin only)
 
-const AUDIT_ACTION_LABELS: Record<string, string> = {
-  'override.set': 'Override set',
-  'override.revoked': 'Override revoked',
-  'action.opened': 'Action opened',
-  'action.closed': 'Action closed',
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value)
-}
-
-function ragWord(value: unknown): string {
-  return (RAGS as readonly unknown[]).includes(value) ? ragTag(value as Rag).text : text(value)
-}
-
-/** One line a person can read for an audit entry about a service. */
-export function describeAuditEntry(entry: AuditEntry): string {
-  const after = asRecord(entry.after)
-  const before = asRecord(entry.before)
-  switch (entry.action) {
-    case 'override.set':
-      return `Override to ${ragWord(after.rag)} until ${formatDate(text(after.expiresOn))}: ${text(after.reason)}`
-    case 'override.revoked':
-      return `Override to ${ragWord(before.rag)} revoked`
-    case 'action.opened':
-      return `${actionKindLabel(text(after.kind))} opened, owner ${text(after.owner)}${after.dueOn ? `, due ${formatDate(text(after.dueOn))}` : ''}`
-    case 'action.closed':
-      return `${actionKindLabel(text(after.kind))} closed on ${formatDate(text(after.closedOn))}: ${text(after.outcome)}`
-    default: {
-      const shown = entry.after ?? entry.before
-      const summary = shown === null ? '' : JSON.stringify(shown)
-      return summary.length > 300 ? `${summary.slice(0, 297)}...` : summary
-    }
-  }
-}
-
-export function auditActionLabel(action: string): string {
-  return AUDIT_ACTION_LABELS[action] ?? action.replaceAll('_', ' ').replaceAll('.', ': ')
-}
-
 interface ActionState {
   text: string
   tag: Tag
@@ -168,16 +127,9 @@ export function actionRow(service: Service, action: ComplianceAction, today: str
  * or its reference (intelligence and assessment entries), so both are read and merged.
  */
 async function serviceAudit(services: Services, service: Service, limit: number) {
-  const keys = [...new Set([String(service.id), service.ref])]
-  const lists = await Promise.all(
-    keys.map((entityId) => services.audit.list({ entityType: 'service', entityId, limit })),
-  )
-  const counts = await Promise.all(keys.map((entityId) => services.audit.count({ entityType: 'service', entityId })))
-  const entries = lists
-    .flat()
-    .sort((a, b) => b.id - a.id)
-    .slice(0, limit)
-  return { entries, total: counts.reduce((sum, n) => sum + n, 0) }
+  const filter = { entityType: 'service', entityIds: [...new Set([String(service.id), service.ref])] }
+  const [entries, total] = await Promise.all([services.audit.list({ ...filter, limit }), services.audit.count(filter)])
+  return { entries, total }
 }
 
 /**
@@ -217,8 +169,7 @@ export async function complianceSection(services: Services, service: Service, ro
     })),
     auditTotal: audit.total,
     auditMore: audit.total > audit.entries.length,
-    auditHref:
-      role === 'admin' ? `/admin/audit?entityType=service&entityId=${encodeURIComponent(String(service.id))}` : null,
+    auditHref: role === 'admin' ? `/admin/audit?entityType=service&entityId=${encodeURIComponent(service.ref)}` : null,
   }
 }
 
@@ -288,8 +239,22 @@ const newActionQuerySchema = z.object({
   due: z.string().refine(isIsoDate).optional().catch(undefined),
 })
 
-function renderNewActionForm(res: Response, service: Service, values: ActionFormValues, errors: FieldError[] = []) {
+/** The sentence the form shows when the service owes an action plan after its latest assessment. */
+function actionPlanOwed(due: ActionPlanDue | null): string | null {
+  if (!due) return null
+  const outcome = due.outcome === 'poor' ? 'Poor' : 'Requires Improvement'
+  return `The ${outcome} assessment of ${formatDate(due.assessedOn)} needs an action plan by ${formatDate(due.dueOn)}. An action plan opened without a due date is due then.`
+}
+
+function renderNewActionForm(
+  res: Response,
+  service: Service,
+  values: ActionFormValues,
+  owed: ActionPlanDue | null,
+  errors: FieldError[] = [],
+) {
   res.status(errors.length > 0 ? 400 : 200).render('pages/action-new', {
+    actionPlanOwed: actionPlanOwed(owed),
     pageTitle: `Open a compliance action for ${service.name}`,
     backLink: { href: servicePath(service), text: 'Back to the service' },
     service: serviceHeading(service),
@@ -385,13 +350,20 @@ export function complianceRoutes(services: Services): Router {
     const service = await findService(services, req.params.ref)
     if (!service) return next()
     const query = newActionQuerySchema.parse(req.query)
-    renderNewActionForm(res, service, {
-      kind: query.kind ?? '',
-      owner: req.user!.email,
-      openedOn: datePartsOfIso(services.clock.today()),
-      dueOn: datePartsOfIso(query.due),
-      notes: '',
-    })
+    const owed = await services.compliance.actionPlanDueFor(service.id)
+    const due = query.due ?? (query.kind === 'action_plan' ? owed?.dueOn : undefined)
+    renderNewActionForm(
+      res,
+      service,
+      {
+        kind: query.kind ?? '',
+        owner: req.user!.email,
+        openedOn: datePartsOfIso(services.clock.today()),
+        dueOn: datePartsOfIso(due),
+        notes: '',
+      },
+      owed,
+    )
   })
 
   router.post('/services/:ref/actions', officers, async (req, res, next) => {
@@ -416,7 +388,15 @@ export function complianceRoutes(services: Services): Router {
       },
       actorOf(req.user!),
     )
-    if (!outcome.ok) return renderNewActionForm(res, service, values, outcome.errors)
+    if (!outcome.ok) {
+      return renderNewActionForm(
+        res,
+        service,
+        values,
+        await services.compliance.actionPlanDueFor(service.id),
+        outcome.errors,
+      )
+    }
     res.redirect(303, `${servicePath(service)}#compliance`)
   })
 

@@ -1,9 +1,12 @@
 import { Router, type Request } from 'express'
 import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
+import type { InboxFile } from '../data/inboxFiles.js'
 import type { SourceFreshness } from '../data/runs.js'
+import { INBOX_SOURCE } from '../services/sources/inbox.js'
 import type { Services } from '../services/container.js'
 import type { DashboardView } from '../services/dashboardService.js'
 import { ageText, formatDateTime, ragTag, runSourceLabel, serviceTypeLabel, withQuery } from './display.js'
+import { lastFileReceivedText } from './inboxFiles.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
 
 const SORTABLE_COLUMNS = [
@@ -16,16 +19,29 @@ const SORTABLE_COLUMNS = [
   { key: 'changed', text: 'Last change' },
 ] as const
 
-export function sourceFreshnessLines(sources: SourceFreshness[], timeZone: string, today: string) {
+/** `more` adds to a configured source's line, by source: the council files' "last file received ...". */
+export function sourceFreshnessLines(
+  sources: SourceFreshness[],
+  timeZone: string,
+  today: string,
+  more: Partial<Record<string, string>> = {},
+) {
   return sources.map((s) => {
     const label = runSourceLabel(s.source)
     const failed = s.lastAttemptStatus === 'failed'
+    // The council's calendar date of the last success: one at 00:30 BST is that day's, not the day before's.
+    const dataFrom = s.lastSuccessAt
+      ? `data from ${ageText(new Date(s.lastSuccessAt).toLocaleDateString('en-CA', { timeZone }), today)}`
+      : 'no successful refresh yet'
     const text = failed
-      ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${s.lastSuccessAt ? `data from ${ageText(s.lastSuccessAt, today)}` : 'no successful refresh yet'}`
+      ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
       : s.lastAttemptStatus === 'not_configured'
         ? `${label}: not configured`
-        : `${label}: refreshed ${formatDateTime(s.lastSuccessAt ?? s.lastAttemptAt, timeZone)}`
-    return { text, failed, error: failed ? s.lastError : null }
+        : s.lastAttemptStatus === 'running'
+          ? `${label}: refreshing since ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
+          : `${label}: refreshed ${formatDateTime(s.lastSuccessAt ?? s.lastAttemptAt, timeZone)}`
+    const extra = s.lastAttemptStatus === 'not_configured' ? undefined : more[s.source]
+    return { text: extra ? `${text}; ${extra}` : text, failed, error: failed ? s.lastError : null }
   })
 }
 
@@ -39,10 +55,17 @@ function queryForLinks(query: ServiceFilterQuery): Record<string, unknown> {
     eligible: query.eligible,
     sort: query.sort === 'rag' ? undefined : query.sort,
     dir: query.dir === 'asc' ? undefined : query.dir,
+    // A page size the user chose is kept from page to page (50 is the default).
+    pageSize: query.pageSize === 50 ? undefined : query.pageSize,
   }
 }
 
-function dashboardViewModel(view: DashboardView, query: ServiceFilterQuery, services: Services) {
+function dashboardViewModel(
+  view: DashboardView,
+  query: ServiceFilterQuery,
+  services: Services,
+  lastCouncilFile: InboxFile | null = null,
+) {
   const today = services.clock.today()
   const tz = services.config.TZ
   const linkQuery = queryForLinks(query)
@@ -61,7 +84,9 @@ function dashboardViewModel(view: DashboardView, query: ServiceFilterQuery, serv
     lastRun: view.lastFullRun
       ? { text: formatDateTime(view.lastFullRun.finishedAt, tz), runId: view.lastFullRun.id }
       : null,
-    sources: sourceFreshnessLines(view.sources, tz, today),
+    sources: sourceFreshnessLines(view.sources, tz, today, {
+      [INBOX_SOURCE]: lastFileReceivedText(lastCouncilFile, tz, today),
+    }),
     changes: view.changes.map((c) => ({
       ref: c.ref,
       name: c.name,
@@ -150,8 +175,11 @@ export function dashboardRoutes(services: Services): Router {
         backHref: '/',
       })
     }
-    const view = await services.dashboard.dashboard(toListingFilter(parsed.data))
-    res.render('pages/dashboard', dashboardViewModel(view, parsed.data, services))
+    const [view, lastCouncilFile] = await Promise.all([
+      services.dashboard.dashboard(toListingFilter(parsed.data)),
+      services.inbox.lastReceived(),
+    ])
+    res.render('pages/dashboard', dashboardViewModel(view, parsed.data, services, lastCouncilFile))
   })
 
   return router

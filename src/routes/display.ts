@@ -52,22 +52,42 @@ export function formatDate(iso: string | null | undefined): string {
   return `${d} ${MONTHS[m - 1]} ${y}`
 }
 
+/** One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one (dashboard rows). */
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>()
+function dateTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dateTimeFormats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+    dateTimeFormats.set(timeZone, format)
+  }
+  return format
+}
+
+/** Recent answers: a dashboard shows the same few run timestamps on every row of its changes list. */
+const formatted = new Map<string, string>()
+
 /** "14 March 2026 at 02:04" in the council's time zone. */
 export function formatDateTime(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return ''
+  const key = `${timeZone}|${iso}`
+  const known = formatted.get(key)
+  if (known !== undefined) return known
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(date)
+  const parts = dateTimeFormat(timeZone).formatToParts(date)
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
-  return `${get('day')} ${get('month')} ${get('year')} at ${get('hour')}:${get('minute')}`
+  const text = `${get('day')} ${get('month')} ${get('year')} at ${get('hour')}:${get('minute')}`
+  if (formatted.size >= 10_000) formatted.clear()
+  formatted.set(key, text)
+  return text
 }
 
 export function ageText(iso: string | null | undefined, today: string): string {

@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod'
 import { requireRole } from '../auth/authentication.js'
 import { actorOf } from '../auth/requestUser.js'
+import { addDays } from '../domain/dates.js'
 import { causesFirst, type Gates } from '../domain/eligibility.js'
 import { LOT_TIER_LABELS, type LotTier, type MembershipStatus, type ReferralEntry } from '../domain/referral.js'
 import { SERVICE_TYPES, type CqcRating } from '../domain/vocabulary.js'
@@ -146,6 +147,12 @@ function frameworkViewModel(
       share.awards === 0
         ? 'No new packages were awarded under this DPS in the last 12 months.'
         : `${share.offContract} of ${share.awards} new packages (${Math.round((share.share ?? 0) * 100)}%) awarded in the last 12 months went to off-contract services.`,
+    offContractByQuarter: framework.offContractByQuarter.map((quarter) => ({
+      period: `${formatDate(quarter.from)} to ${formatDate(addDays(quarter.to, -1))}`,
+      awards: quarter.share.awards,
+      offContract: quarter.share.offContract,
+      share: quarter.share.share === null ? 'No packages' : `${Math.round(quarter.share.share * 100)}%`,
+    })),
     awarded: awarded
       ? `Package ${awarded.reference} awarded to ${memberName.get(awarded.serviceRef) ?? awarded.serviceRef}`
       : null,

@@ -1,9 +1,13 @@
-import { Router } from 'express'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { Router, type Request, type Response } from 'express'
 import { z } from 'zod'
 import type { ListedService } from '../data/serviceListing.js'
+import type { TimelineEvent } from '../domain/market.js'
 import { actionKindLabel } from '../services/complianceService.js'
 import type { Services } from '../services/container.js'
-import { csvFileName, csvStream, type CsvColumn } from '../services/csvExport.js'
+import { csvFileName, csvStream, tablesFromHtml, tablesToCsv, toCsv, type CsvColumn } from '../services/csvExport.js'
+import { viewsDir } from '../views/setup.js'
 import { formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel } from './display.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 import { canSeeIntelligence, servicePageViewModel } from './servicePage.js'
@@ -46,6 +50,16 @@ const SERVICE_COLUMNS: Array<CsvColumn<ListedService>> = [
   { header: 'CQC location ID', value: (s) => s.cqcLocationId },
 ]
 
+/** The service page's timeline table, newest first. */
+const TIMELINE_COLUMNS: Array<CsvColumn<TimelineEvent>> = [
+  { header: 'Date', value: (e) => e.date },
+  { header: 'Event', value: (e) => (e.kind === 'rag_change' ? 'RAG change' : 'Observation') },
+  { header: 'What happened', value: (e) => e.title },
+  { header: 'Detail', value: (e) => e.detail },
+  { header: 'Adverse', value: (e) => e.adverse },
+  { header: 'New RAG', value: (e) => (e.rag ? ragTag(e.rag).text : '') },
+]
+
 /** CSV exports of the dashboard's view and the printable service report (evidence packs). Every role. */
 export function exportRoutes(services: Services): Router {
   const router = Router()
@@ -78,6 +92,18 @@ export function exportRoutes(services: Services): Router {
       services.logger.error({ err: error }, 'CSV export failed part way')
       res.destroy(error as Error)
     }
+  })
+
+  router.get('/services/:ref/timeline.csv', async (req, res, next) => {
+    const ref = refSchema.safeParse(req.params.ref)
+    if (!ref.success) return next()
+    const detail = await services.dashboard.serviceDetail(ref.data)
+    if (!detail) return next()
+    const timeline = await services.market.timeline(detail.service.id, detail.history)
+    res
+      .type('text/csv; charset=utf-8')
+      .attachment(csvFileName(`timeline-${detail.service.ref}-${services.clock.today()}`))
+      .send(toCsv(TIMELINE_COLUMNS, timeline.events))
   })
 
   router.get('/services/:ref/report', async (req, res, next) => {
@@ -126,5 +152,86 @@ export function exportRoutes(services: Services): Router {
     })
   })
 
+  return router
+}
+
+/** Whether a page view draws tables and has no CSV export of its own (its template names no `csvHref`). */
+function tableViewChecker(): (view: string) => boolean {
+  const known = new Map<string, boolean>()
+  return (view) => {
+    let answer = known.get(view)
+    if (answer === undefined) {
+      try {
+        const source = readFileSync(path.join(viewsDir, `${view}.hbs`), 'utf8')
+        answer = /<table[\s>]/.test(source) && !source.includes('csvHref')
+      } catch {
+        answer = false
+      }
+      known.set(view, answer)
+    }
+    return answer
+  }
+}
+
+/** The page's own address with `format=csv` (and without a `table` choice): its tables as CSV. */
+export function tablesCsvHref(originalUrl: string): string {
+  const url = new URL(originalUrl, 'http://localhost')
+  url.searchParams.delete('table')
+  url.searchParams.set('format', 'csv')
+  return `${url.pathname}${url.search}`
+}
+
+type Render = (view: string, options?: object, callback?: (error: Error | null, html?: string) => void) => void
+
+/**
+ * CSV of every table view (issue 6): `?format=csv` on any page answers the tables that page would show, read from the
+ * page itself, so the rows, the filters and what the role may see are the page's own; `&table=<data-testid>` picks one
+ * table. Pages with tables and no export of their own get the link in the layout (`tablesCsvHref`). Mounted before the
+ * page routers: it only wraps `res.render`, so each page's route still parses its query and checks its role.
+ */
+export function pageTablesCsvRoutes(services: Services): Router {
+  const router = Router()
+  const isTableView = tableViewChecker()
+  router.use((req: Request, res: Response, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    const url = new URL(req.url, 'http://localhost')
+    const wantsCsv = url.searchParams.get('format') === 'csv'
+    const table = url.searchParams.get('table')
+    const render = res.render.bind(res) as Render
+    if (!wantsCsv) {
+      res.render = ((view: string, ...rest: unknown[]) => {
+        if (res.statusCode < 400 && isTableView(view)) res.locals.tablesCsvHref = tablesCsvHref(req.originalUrl)
+        render(view, ...(rest as []))
+      }) as Response['render']
+      return next()
+    }
+    // The page's route sees its own query, without the export's parameters.
+    url.searchParams.delete('format')
+    url.searchParams.delete('table')
+    req.url = `${url.pathname}${url.search}`
+    res.render = ((view: string, options?: unknown, callback?: unknown) => {
+      // An error page (bad filters, not found) stays a page.
+      if (res.statusCode >= 400 || typeof options === 'function' || callback !== undefined) {
+        return render(view, options as never, callback as never)
+      }
+      render(view, { ...(options as object), layout: false }, (error: Error | null, html?: string) => {
+        if (error) return req.next?.(error)
+        const tables = tablesFromHtml(html ?? '')
+        const chosen = table === null ? tables : tables.filter((t) => t.id === table)
+        if (chosen.length === 0) {
+          return res
+            .status(404)
+            .type('text/plain')
+            .send(table === null ? 'This page has no table' : `This page has no table "${table}"`)
+        }
+        const base = url.pathname.replace(/^\/+/, '') || 'dashboard'
+        res
+          .type('text/csv; charset=utf-8')
+          .attachment(csvFileName(`${base}${table ? `-${table}` : ''}-${services.clock.today()}`))
+          .send(tablesToCsv(chosen))
+      })
+    }) as Response['render']
+    next()
+  })
   return router
 }

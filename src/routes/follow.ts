@@ -28,7 +28,15 @@ export async function servicePageAdditions(
   const { service } = detail
   const following = mayFollow(user) ? await services.follows.isFollowing(user.id, service.id) : false
   const timeline = await services.market.timeline(service.id, detail.history)
-  const points = timeline.points.map((point) => ({ at: point.at, rag: point.rag, label: formatDate(point.at) }))
+  const eventsOn = new Map<string, string[]>()
+  for (const event of timeline.events) eventsOn.set(event.date, [...(eventsOn.get(event.date) ?? []), event.title])
+  // Each point names what happened that day (the chart's tooltip), so the chart reads like the list below it.
+  const points = timeline.points.map((point) => ({
+    at: point.at,
+    rag: point.rag,
+    label: formatDate(point.at),
+    events: eventsOn.get(point.at) ?? [],
+  }))
   return {
     follow: mayFollow(user)
       ? {
@@ -42,6 +50,7 @@ export async function servicePageAdditions(
     reportHref: `/services/${encodeURIComponent(service.ref)}/report`,
     // The timeline chart is drawn on request (`?timeline=chart`), so the page opens with one chart, its RAG history.
     timelineChartShown: query.timeline === 'chart',
+    timelineCsvHref: `/services/${encodeURIComponent(service.ref)}/timeline.csv`,
     timelineChartHref: `/services/${encodeURIComponent(service.ref)}?timeline=chart#timeline`,
     timeline: {
       chart: {

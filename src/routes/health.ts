@@ -1,5 +1,5 @@
 import { Router } from 'express'
-import { schemaVersion } from '../data/database.js'
+import { databaseStatus } from '../data/database.js'
 import type { Services } from '../services/container.js'
 
 /** `/health`, mounted before sessions so probes never create one: database, schema version, last refresh, sources. */
@@ -7,14 +7,14 @@ export function healthRoutes(services: Services): Router {
   const router = Router()
   router.get('/health', async (_req, res) => {
     try {
-      services.db.prepare('SELECT 1').get()
+      const database = await databaseStatus(services.db)
       const [lastRun, sources] = await Promise.all([
         services.runs.lastPublishedRun('full'),
         services.runs.sourceFreshness(),
       ])
       res.set('Cache-Control', 'no-store').json({
         status: 'UP',
-        database: { reachable: true, schemaVersion: schemaVersion(services.db) },
+        database,
         lastRefresh: lastRun
           ? { runId: lastRun.id, startedAt: lastRun.startedAt, finishedAt: lastRun.finishedAt, status: lastRun.status }
           : null,
@@ -27,7 +27,8 @@ export function healthRoutes(services: Services): Router {
         .set('Cache-Control', 'no-store')
         .json({
           status: 'DOWN',
-          database: { reachable: false, error: (error as Error).message },
+          // The details go to the log, not to an anonymous caller.
+          database: { reachable: false },
         })
     }
   })

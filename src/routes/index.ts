@@ -30,7 +30,7 @@ import { adminRulesRoutes } from './adminRules.js'
 // endregion
 // region: market
 import { apiMarketRoutes } from './apiMarket.js'
-import { exportRoutes } from './exports.js'
+import { exportRoutes, pageTablesCsvRoutes } from './exports.js'
 import { followRoutes } from './follow.js'
 import { marketRoutes } from './market.js'
 import { openApiRoutes } from './openapi.js'
@@ -45,6 +45,8 @@ import { providerRoutes } from './providers.js'
  */
 export function pageRouters(services: Services): Router[] {
   return [
+    // Wraps res.render for every page: `?format=csv` gives a page's tables as CSV (market feature, issue 6).
+    pageTablesCsvRoutes(services),
     dashboardRoutes(services),
     servicePageRoutes(services),
     // region: refresh-admin

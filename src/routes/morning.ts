@@ -7,6 +7,7 @@ import type { MorningView } from '../services/morningService.js'
 import { COMPLIANCE_ROLES } from './compliance.js'
 import { sourceFreshnessLines } from './dashboard.js'
 import { formatDate, formatDateTime, ragTag } from './display.js'
+import { inboxFileRows } from './inboxFiles.js'
 
 function servicePath(ref: string): string {
   return `/services/${encodeURIComponent(ref)}`
@@ -40,7 +41,8 @@ export function morningViewModel(view: MorningView, services: Services) {
       dps: `${event.dpsName}, ${event.lotName}`,
       eligible: event.eligible,
       change: event.eligible ? 'Regained eligibility' : 'Lost eligibility',
-      reasons: event.failingGates.map((gate) => gate.reason),
+      // Lost: the failing gates; regained: what it had been lost on.
+      reasons: event.reasons,
       at: formatDateTime(event.at, tz),
     })),
     reviewTasks: view.reviewTasks.map((task) => ({
@@ -100,7 +102,13 @@ export function morningViewModel(view: MorningView, services: Services) {
 export function morningRoutes(services: Services): Router {
   const router = Router()
   router.get('/morning', requireRole(...COMPLIANCE_ROLES), async (_req, res) => {
-    res.render('pages/morning', morningViewModel(await services.morning.morning(), services))
+    const view = await services.morning.morning()
+    // The council files the last overnight run read from the inbox (SPEC §6).
+    const councilFiles = view.lastFullRun ? await services.inbox.filesForRun(view.lastFullRun.id) : []
+    res.render('pages/morning', {
+      ...morningViewModel(view, services),
+      councilFiles: inboxFileRows(councilFiles),
+    })
   })
   return router
 }

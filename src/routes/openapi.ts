@@ -189,6 +189,8 @@ const schemas: Record<string, Schema> = {
         change: { type: 'string', enum: ['lost', 'regained'] },
         eligible: bool,
         failingGates: arrayOf(ref('FailingGate')),
+        lost: { type: ['object', 'null'], description: 'For a regained event: when and on which gates it was lost' },
+        reasons: arrayOf(str),
         serviceRef: str,
         dpsId: int,
         lotId: int,
@@ -278,9 +280,14 @@ const schemas: Record<string, Schema> = {
 const json = (schema: Schema) => ({ 'application/json': { schema } })
 const answer = (description: string, schema: Schema) => ({ description, content: json(schema) })
 const errorAnswer = (description: string) => answer(description, ref('Error'))
+/** Every role may read, so a read is refused only without a session or token. */
 const COMMON_ERRORS = {
   '401': errorAnswer('Not signed in and no API token'),
-  '403': errorAnswer('The role may not use this'),
+}
+/** Writes are for some roles only, and a session's write needs its CSRF token. */
+const WRITE_ERRORS = {
+  ...COMMON_ERRORS,
+  '403': errorAnswer('The role may not use this, or a signed-in session sent no CSRF token'),
 }
 const query = (name: string, description: string, schema: Schema = str, required = false) => ({
   name,
@@ -347,7 +354,7 @@ const paths: Record<string, unknown> = {
         '201': answer('Recorded', ref('IntelligenceCreated')),
         '400': errorAnswer('Invalid row; details name the fields'),
         '404': errorAnswer('No such service'),
-        ...COMMON_ERRORS,
+        ...WRITE_ERRORS,
       },
     },
   },
@@ -415,7 +422,7 @@ const paths: Record<string, unknown> = {
         '400': errorAnswer('Invalid award'),
         '404': errorAnswer('No such DPS, lot or service'),
         '409': errorAnswer('Refused by the gate (failing gates in details) or a duplicate reference'),
-        ...COMMON_ERRORS,
+        ...WRITE_ERRORS,
       },
     },
   },
@@ -458,7 +465,14 @@ const paths: Record<string, unknown> = {
     get: {
       summary: 'This document',
       operationId: 'openApi',
-      responses: { '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
+      responses: {
+        '200': answer('OpenAPI 3.1 document', {
+          type: 'object',
+          properties: { openapi: { const: '3.1.0' }, paths: { type: 'object' }, components: { type: 'object' } },
+          required: ['openapi', 'info', 'paths', 'components'],
+        }),
+        ...COMMON_ERRORS,
+      },
     },
   },
 }

@@ -11,9 +11,11 @@ import {
   formatDateTime,
   indicatorLabel,
   ragTag,
+  runSourceLabel,
   serviceTypeLabel,
   sourceLabel,
 } from './display.js'
+import type { SourceFreshness } from '../data/runs.js'
 
 const refSchema = z.string().trim().min(1).max(100)
 
@@ -28,9 +30,42 @@ export function canSeeIntelligence(role: string | undefined): boolean {
   return role === 'compliance' || role === 'admin'
 }
 
-export function servicePageViewModel(detail: ServiceDetail, services: Services, role: string | undefined) {
+/** The overnight run's source (source_runs.source) that refreshes observations of each source. */
+const RUN_SOURCE_OF: Partial<Record<string, string>> = {
+  cqc_api: 'cqc',
+  cqc_file: 'cqc',
+  fhrs_api: 'fhrs',
+  fhrs_xml: 'fhrs',
+  companies_house: 'companies_house',
+  council_inbox: 'council_inbox',
+}
+
+/**
+ * SPEC §6: a source that failed keeps its last good data, marked stale. Notes by observation source, e.g. fhrs_api:
+ * "Not refreshed: the last Food hygiene (FSA) refresh failed on 3 June 2026 at 02:07".
+ */
+function failedSourceNotes(freshness: readonly SourceFreshness[], timeZone: string): Map<string, string> {
+  const notes = new Map<string, string>()
+  for (const [observationSource, runSource] of Object.entries(RUN_SOURCE_OF)) {
+    const state = freshness.find((s) => s.source === runSource)
+    if (state?.lastAttemptStatus !== 'failed') continue
+    notes.set(
+      observationSource,
+      `Not refreshed: the last ${runSourceLabel(state.source)} refresh failed on ${formatDateTime(state.lastAttemptAt, timeZone)}`,
+    )
+  }
+  return notes
+}
+
+export function servicePageViewModel(
+  detail: ServiceDetail,
+  services: Services,
+  role: string | undefined,
+  freshness: readonly SourceFreshness[] = [],
+) {
   const today = services.clock.today()
   const tz = services.config.TZ
+  const sourceNotes = failedSourceNotes(freshness, tz)
   const { service, risk } = detail
   const seeNotes = canSeeIntelligence(role)
   const chartPoints = detail.history.map((point) => ({ at: point.asOf, rag: point.rag, label: formatDate(point.asOf) }))
@@ -83,8 +118,9 @@ export function servicePageViewModel(detail: ServiceDetail, services: Services, 
             date: formatDate(indicator.date),
             since: indicator.date ? ageText(indicator.date, today) : '',
             source: sourceLabel(indicator.source),
+            sourceNote: indicator.source ? (sourceNotes.get(indicator.source) ?? null) : null,
             reason: indicator.reason,
-            stale: indicator.stale,
+            stale: indicator.stale || (indicator.source !== null && sourceNotes.has(indicator.source)),
           })),
         }
       : null,
@@ -131,7 +167,8 @@ export function servicePageRoutes(services: Services): Router {
     const compliance = await complianceSection(services, detail.service, role)
     // Follow button, provider and report links, and the timeline (the market feature).
     const market = await servicePageAdditions(services, detail, req.user, req.query)
-    res.render('pages/service', { ...servicePageViewModel(detail, services, role), compliance, market })
+    const freshness = await services.runs.sourceFreshness()
+    res.render('pages/service', { ...servicePageViewModel(detail, services, role, freshness), compliance, market })
   })
   return router
 }

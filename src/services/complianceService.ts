@@ -6,6 +6,7 @@ import {
   type AssessmentOnRecord,
   type ComplianceAction,
   type ComplianceActionsRepository,
+  type ComplianceFactsRepository,
 } from '../data/complianceActions.js'
 import type { OverridesRepository, RagOverride, SetOverrideOutcome } from '../data/overrides.js'
 import { addDays, daysBetween, isIsoDate } from '../domain/dates.js'
@@ -215,6 +216,8 @@ export function isOverdue(action: Pick<ComplianceAction, 'closedOn' | 'dueOn'>, 
 export interface ComplianceServiceDeps {
   overrides: OverridesRepository
   actions: ComplianceActionsRepository
+  /** The service's quality assessments, for the due date of an action plan. */
+  facts: Pick<ComplianceFactsRepository, 'assessmentsOf'>
   risk: RiskService
   today: () => string
 }
@@ -274,10 +277,30 @@ export class ComplianceService {
     return revoked
   }
 
+  /**
+   * The action plan the service owes (SPEC §7, §8): its latest counted assessment is Requires Improvement or Poor and
+   * no action plan has been opened since; due 14 days after the assessment. Null when none is owed.
+   */
+  async actionPlanDueFor(serviceId: number): Promise<ActionPlanDue | null> {
+    const [assessments, actions] = await Promise.all([
+      this.deps.facts.assessmentsOf(serviceId),
+      this.deps.actions.listForService(serviceId),
+    ])
+    const plans = actions.filter((action) => action.kind === 'action_plan').map((action) => action.openedOn)
+    return actionPlansDue(assessments, new Map([[serviceId, plans]]))[0] ?? null
+  }
+
+  /**
+   * Opens an action. An action plan left without a due date, for a service that owes one after a Requires Improvement
+   * or Poor assessment, is due 14 days after that assessment.
+   */
   async openAction(serviceId: number, raw: unknown, actor: string): Promise<Validated<ComplianceAction>> {
     const input = validate(newActionSchema(this.deps.today()), raw)
     if (!input.ok) return input
-    return { ok: true, value: await this.deps.actions.open({ serviceId, ...input.value }, actor) }
+    let dueOn = input.value.dueOn
+    if (input.value.kind === 'action_plan' && dueOn === null)
+      dueOn = (await this.actionPlanDueFor(serviceId))?.dueOn ?? null
+    return { ok: true, value: await this.deps.actions.open({ serviceId, ...input.value, dueOn }, actor) }
   }
 
   /** Closes an open action; an action already closed gives a form error rather than a second closure. */

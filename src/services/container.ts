@@ -7,7 +7,6 @@ import { ServiceListingRepository } from '../data/serviceListing.js'
 import { ServiceRepository } from '../data/services.js'
 import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
-import { factsFromRiskResult } from '../domain/eligibility.js'
 import type { Logger } from '../logger.js'
 import { AuditLog } from '../data/audit.js'
 import { DashboardService } from './dashboardService.js'
@@ -77,14 +76,8 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const dashboard = new DashboardService({ services: serviceRepository, listing, runs, observations })
 
   const dpsRepository = new DpsRepository(db)
-  const dps = new DpsService({
-    repository: dpsRepository,
-    today: clock.today,
-    currentFacts: async (serviceId) => {
-      const current = await runs.current(serviceId)
-      return current ? factsFromRiskResult(current.result) : null
-    },
-  })
+  // The gate reads each service's published judgement, through the DPS repository (inside the award's transaction).
+  const dps = new DpsService({ repository: dpsRepository, today: clock.today })
   // Every published run, overnight or an entry's, re-evaluates the DPS gate for the services it touched.
   risk.onPublish(async (runId, _changed, touched) => {
     await dps.evaluateMemberships(runId, touched === 'all' ? undefined : touched)
@@ -128,14 +121,21 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const overrides = new OverridesRepository(db)
   risk.useOverrides(overrides)
   const complianceActions = new ComplianceActionsRepository(db)
-  const compliance = new ComplianceService({ overrides, actions: complianceActions, risk, today: clock.today })
+  const complianceFacts = new ComplianceFactsRepository(db)
+  const compliance = new ComplianceService({
+    overrides,
+    actions: complianceActions,
+    facts: complianceFacts,
+    risk,
+    today: clock.today,
+  })
   const morning = new MorningService({
     dashboard,
     runs,
     dps: dpsRepository,
     actions: complianceActions,
     overrides,
-    facts: new ComplianceFactsRepository(db),
+    facts: complianceFacts,
     risk,
     today: clock.today,
   })

@@ -42,17 +42,36 @@ export interface DashboardServiceDeps {
 
 /** Read use cases behind the dashboard, the service page and the JSON API. */
 export class DashboardService {
+  /** The last views by filter, kept while the database is unchanged (see ServiceListingRepository.dataVersion). */
+  private readonly views = new Map<string, { version: string; view: DashboardView }>()
+
   constructor(private readonly deps: DashboardServiceDeps) {}
 
   async dashboard(filter: ListingFilter): Promise<DashboardView> {
-    const [ragCounts, total, lastFullRun, sources, listing, areas] = await Promise.all([
-      this.deps.runs.ragCounts(),
-      this.deps.services.count(),
-      this.deps.runs.lastPublishedRun('full'),
-      this.deps.runs.sourceFreshness(),
-      this.deps.listing.list(filter),
-      this.deps.services.listAreas(),
-    ])
+    const version = typeof this.deps.listing.dataVersion === 'function' ? this.deps.listing.dataVersion() : null
+    const key = JSON.stringify(filter)
+    const known = version === null ? undefined : this.views.get(key)
+    if (known && known.version === version) return { ...known.view }
+    const view = await this.computeDashboard(filter)
+    if (version !== null) {
+      if (this.views.size >= 100) this.views.clear()
+      this.views.set(key, { version, view })
+    }
+    return { ...view }
+  }
+
+  private async computeDashboard(filter: ListingFilter): Promise<DashboardView> {
+    // One read transaction: the counts and the list come from the same published run (see readConsistently).
+    const [ragCounts, total, lastFullRun, sources, listing, areas] = await this.deps.runs.readConsistently(() =>
+      Promise.all([
+        this.deps.runs.ragCounts(),
+        this.deps.services.count(),
+        this.deps.runs.lastPublishedRun('full'),
+        this.deps.runs.sourceFreshness(),
+        this.deps.listing.list(filter),
+        this.deps.services.listAreas(),
+      ]),
+    )
     const computed = ragCounts.red + ragCounts.amber + ragCounts.green
     return {
       counts: { ...ragCounts, total, notComputed: total - computed },
@@ -82,6 +101,15 @@ export class DashboardService {
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {
     return this.deps.listing.list(filter)
+  }
+
+  /** One page of the listing with each service's RAG history (the JSON API's `GET /services`). */
+  async listWithHistory(
+    filter: ListingFilter,
+  ): Promise<{ total: number; rows: Array<ListedService & { history: HistoryPoint[] }> }> {
+    const { total, rows } = await this.deps.listing.list(filter)
+    const histories = await this.deps.runs.historyOf(rows.map((row) => row.id))
+    return { total, rows: rows.map((row) => ({ ...row, history: histories.get(row.id) ?? [] })) }
   }
 
   async serviceDetail(ref: string): Promise<ServiceDetail | null> {

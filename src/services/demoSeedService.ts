@@ -84,7 +84,10 @@ export async function seedDemoBorough(
     registered.map((s) => ({ id: s.id, ref: s.ref, serviceType: s.serviceType, area: s.area })),
     addMonths(today, -18),
   )
-  options.onProgress?.(`Created the demo DPS "${demoDps.name}" with ${demoDps.lots.length} lots`)
+  const demoAwards = await services.dps.seedDemoHistory(demoDps.id)
+  options.onProgress?.(
+    `Created the demo DPS "${demoDps.name}" with ${demoDps.lots.length} lots and ${demoAwards} package awards`,
+  )
 
   return {
     borough: borough.name,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type {
   Award,
   AwardOutcome,
+  CurrentJudgement,
   DpsRepository,
   DpsWithLots,
   EligibilityEvaluation,
@@ -13,12 +14,13 @@ import type {
   OffContractShare,
   TaskView,
 } from '../data/dps.js'
-import { addMonths, isIsoDate, parseCouncilDate } from '../domain/dates.js'
+import { addDays, addMonths, isIsoDate, parseCouncilDate } from '../domain/dates.js'
 import {
   DEFAULT_GATES,
   gatesSchema,
   RATED_CQC,
   evaluateEligibility,
+  factsFromRiskResult,
   type EligibilityFacts,
   type EligibilityResult,
   type FailingGate,
@@ -44,12 +46,23 @@ import {
   type ServiceType,
 } from '../domain/vocabulary.js'
 
-/** The current facts for a service (wired by the lead from observations and the published snapshot). */
+/** The current facts for a service, for the lists, the referral and the stored verdicts. */
 export type CurrentFacts = (serviceId: number) => Promise<EligibilityFacts | null>
+
+/**
+ * The facts the gates read, from a service's published judgement. Synchronous and pure: the award calls it inside the
+ * transaction that writes the award.
+ */
+export type JudgementFacts = (judgement: CurrentJudgement) => EligibilityFacts | null
+
+export const factsOfJudgement: JudgementFacts = (judgement) => factsFromRiskResult(judgement.result)
 
 export interface DpsServiceDependencies {
   repository: DpsRepository
-  currentFacts: CurrentFacts
+  /** Default: the published judgement read through the repository, then `judgementFacts`. */
+  currentFacts?: CurrentFacts
+  /** Default: `factsOfJudgement` (the facts read out of the published RiskResult). */
+  judgementFacts?: JudgementFacts
   /** Today's ISO date in the council's time zone. */
   today: () => string
 }
@@ -93,6 +106,8 @@ export interface FrameworkView {
 export interface FrameworkPage extends FrameworkView {
   /** New packages in the last 12 months going to off-contract services. */
   offContractShare: OffContractShare
+  /** The same share for each quarter of the last 12 months, oldest first, so its trend shows. */
+  offContractByQuarter: Array<{ from: string; to: string; share: OffContractShare }>
   awardsLast12Months: Award[]
 }
 
@@ -375,11 +390,20 @@ export interface DemoService {
 export class DpsService {
   private readonly repository: DpsRepository
   private readonly currentFacts: CurrentFacts
+  private readonly judgementFacts: JudgementFacts
   private readonly today: () => string
 
   constructor(dependencies: DpsServiceDependencies) {
-    this.repository = dependencies.repository
-    this.currentFacts = dependencies.currentFacts
+    const repository = dependencies.repository
+    const judgementFacts = dependencies.judgementFacts ?? factsOfJudgement
+    this.repository = repository
+    this.judgementFacts = judgementFacts
+    this.currentFacts =
+      dependencies.currentFacts ??
+      (async (serviceId) => {
+        const judgement = await repository.currentJudgement(serviceId)
+        return judgement ? judgementFacts(judgement) : null
+      })
     this.today = dependencies.today
   }
 
@@ -394,12 +418,23 @@ export class DpsService {
     const dps = await this.repository.getDps(dpsId)
     if (!dps) return null
     const since = this.twelveMonthsAgo()
-    const [view, offContractShare, awardsLast12Months] = await Promise.all([
+    // Quarters as [from, to) dates: the last ends with today.
+    const tomorrow = addDays(this.today(), 1)
+    const quarters = [3, 2, 1, 0].map((back) => ({
+      from: addMonths(tomorrow, -3 * (back + 1)),
+      to: addMonths(tomorrow, -3 * back),
+    }))
+    const [view, offContractShare, awardsLast12Months, byQuarter] = await Promise.all([
       this.frameworkView(dps),
       this.repository.offContractShare({ from: since, to: '9999-12-31', dpsId }),
       this.repository.listAwards(dpsId, since),
+      Promise.all(quarters.map((quarter) => this.repository.offContractShare({ ...quarter, dpsId }))),
     ])
-    return { ...view, offContractShare, awardsLast12Months }
+    const offContractByQuarter = quarters.map((quarter, index) => ({
+      ...quarter,
+      share: byQuarter[index] as OffContractShare,
+    }))
+    return { ...view, offContractShare, offContractByQuarter, awardsLast12Months }
   }
 
   /** Eligible services for a pen picture in allocation order, then the ineligible with why; null: no such DPS. */
@@ -435,8 +470,9 @@ export class DpsService {
   }
 
   /**
-   * Records a package award if the gate holds. The facts are read first; the repository then re-checks them with
-   * the membership and its stored verdict inside one immediate transaction, so a verdict changed in between refuses.
+   * Records a package award if the gate holds. The gate is evaluated inside the repository's immediate transaction
+   * that writes the award, on the service's published judgement read in that transaction, together with the
+   * membership and its stored verdict: whatever was published or stored before the write refuses it.
    */
   async award(dpsId: number, input: AwardInput, createdBy: string | null): Promise<AwardOutcome> {
     const dps = await this.repository.findDps(dpsId)
@@ -457,8 +493,6 @@ export class DpsService {
       }
     }
     if (!isIsoDate(input.startDate)) throw new Error(`startDate must be an ISO date, got ${input.startDate}`)
-    const facts = await this.currentFacts(serviceId)
-    const live = verdict(facts, dps.gates)
     return this.repository.recordAwardIfEligible(
       {
         dpsId,
@@ -469,7 +503,7 @@ export class DpsService {
         reference: input.reference,
         createdBy,
       },
-      () => live,
+      (current, gates) => verdict(current ? this.judgementFacts(current) : null, gates),
     )
   }
 
@@ -539,16 +573,85 @@ export class DpsService {
     return (await this.repository.getDps(dps.id)) as DpsWithLots
   }
 
+  /**
+   * The demo DPS's past, once its services have judgements published (the demo's history runs): the verdicts as of
+   * the last judged day, so the first refresh's lost/regained list shows only what changed since, as its RAG changes
+   * list does; then a year of package awards. Returns the number of awards recorded (0 when run again).
+   */
+  async seedDemoHistory(dpsId: number): Promise<number> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return 0
+    const serviceIds = [...new Set(dps.lots.flatMap((lot) => lot.members.map((member) => member.serviceId)))]
+    const judgements = await Promise.all(serviceIds.map((id) => this.repository.currentJudgement(id)))
+    const runIds = judgements.flatMap((judgement) => (judgement ? [judgement.runId] : []))
+    if (runIds.length > 0) await this.evaluateMemberships(Math.max(...runIds))
+    return this.seedDemoAwards(dpsId)
+  }
+
+  /**
+   * A year of demo package awards (four a month, to eligible members), each through the gate as any award is, so the DPS
+   * page has awards per member and an off-contract share, falling quarter by quarter, to show. References are fixed,
+   * so re-running adds nothing.
+   */
+  private async seedDemoAwards(dpsId: number): Promise<number> {
+    const dps = await this.repository.getDps(dpsId)
+    if (!dps) return 0
+    const today = this.today()
+    const eligible = dps.lots.flatMap((lot) =>
+      lot.members
+        .filter((member) => member.status === 'admitted' && member.eligibility?.eligible !== false)
+        .map((member) => ({
+          lotId: lot.id,
+          serviceId: member.serviceId,
+          off: member.contractStatus === 'off_contract',
+        })),
+    )
+    const onContract = eligible.filter((candidate) => !candidate.off)
+    const offContract = eligible.filter((candidate) => candidate.off)
+    let recorded = 0
+    if (onContract.length === 0) return recorded
+    let next = 0
+    for (let monthsAgo = 12; monthsAgo >= 1; monthsAgo--) {
+      // The councils' story: the share going off-contract falls over the year (half, a quarter, then almost none).
+      const offThisMonth =
+        offContract.length === 0 ? 0 : monthsAgo >= 10 ? 2 : monthsAgo >= 7 || monthsAgo === 5 ? 1 : 0
+      for (let n = 1; n <= 4; n++) {
+        const pool = n <= offThisMonth ? offContract : onContract
+        const { lotId, serviceId } = pool[(next * 7) % pool.length] as (typeof eligible)[number]
+        const candidate = { lotId, serviceId }
+        next++
+        const recordedOn = addDays(addMonths(today, -monthsAgo), n * 6)
+        const outcome = await this.repository.recordAwardIfEligible(
+          {
+            dpsId,
+            ...candidate,
+            weeklyHours: 5 + ((next * 3) % 16),
+            startDate: addDays(recordedOn, 7),
+            reference: `DEMO-PKG-${String(next).padStart(3, '0')}`,
+            createdBy: null,
+            createdAt: `${recordedOn}T10:00:00.000Z`,
+          },
+          (current, gates) => verdict(current ? this.judgementFacts(current) : null, gates),
+        )
+        if (outcome.ok) recorded++
+      }
+    }
+    return recorded
+  }
+
   /** Lost/regained events of runs after `runId` (0: all), oldest first, with service, DPS and lot names. */
   async eventsSince(runId: number): Promise<EligibilityEventView[]> {
     const events = await this.repository.eventsSince(runId)
     return events.map((event) => {
       const where = `${event.lotName} (${event.dpsName})`
       const why = event.failingGates.map((gate) => gate.reason).join('; ')
+      const lost = event.lost
+        ? ` (lost on ${event.lost.at.slice(0, 10)}: ${event.lost.failingGates.map((gate) => gate.reason).join('; ')})`
+        : ''
       return {
         ...event,
         change: event.eligible ? 'regained' : 'lost',
-        summary: event.eligible ? `Regained eligibility for ${where}` : `Lost eligibility for ${where}: ${why}`,
+        summary: event.eligible ? `Regained eligibility for ${where}${lost}` : `Lost eligibility for ${where}: ${why}`,
       }
     })
   }
@@ -608,6 +711,27 @@ export class DpsService {
     }
     const newLot: NewLot = { ...lot, zone: lot.zone, specialism: lot.specialism }
     return { ok: true, value: await this.repository.addLot(dpsId, newLot, actor) }
+  }
+
+  /**
+   * Changes a lot (audited). Its name stays unique within the DPS; its type of service can change only while it has no
+   * member of another type (removed members aside). Referrals follow the new tier, zone and areas at once.
+   */
+  async changeLot(dpsId: number, lotId: number, lot: LotInput, actor: string): Promise<WriteOutcome<Lot>> {
+    const dps = await this.repository.getDps(dpsId)
+    const current = dps?.lots.find((candidate) => candidate.id === lotId)
+    if (!dps || !current) return refuse(404, 'lotId', `No lot ${lotId} in this DPS`)
+    const taken = dps.lots.some((other) => other.id !== lotId && normaliseWord(other.name) === normaliseWord(lot.name))
+    if (taken) return refuse(409, 'name', `${dps.name} already has a lot called ${lot.name}`)
+    const otherType = current.members.filter((m) => m.status !== 'removed' && m.serviceType !== lot.serviceType)
+    if (otherType.length > 0) {
+      const label = SERVICE_TYPE_LABELS[current.serviceType].toLowerCase()
+      const members =
+        otherType.length === 1 ? `1 member is a ${label} service` : `${otherType.length} members are ${label} services`
+      return refuse(400, 'serviceType', `${members}: remove them before changing the type of service`)
+    }
+    const updated = await this.repository.updateLot(lotId, lot, actor)
+    return updated ? { ok: true, value: updated } : refuse(404, 'lotId', `No lot ${lotId} in this DPS`)
   }
 
   /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { InboxFile, InboxFileRepository, InboxFileStatus, NewInboxFile } from '../data/inboxFiles.js'
+import { inboxActor } from '../domain/indicators/councilFile.js'
 import { formatRejectCsv, recogniseKind } from '../ingest/council/index.js'
 import type { Logger } from '../logger.js'
 import type { ImportResult, ImportService } from './importService.js'
@@ -138,8 +139,10 @@ export class InboxService {
       }
       const contentHash = createHash('sha256').update(bytes).digest('hex')
 
+      // The same file again (same name and content) after a run died between its commit and its move: move it now.
+      // The same content under another name is a new drop: a duplicate if it was imported whole, else read again.
       const unmoved = await this.deps.files.findUnmovedByHash(contentHash)
-      if (unmoved) {
+      if (unmoved && unmoved.name === name) {
         const moveError = await this.moveRecorded(unmoved)
         return { name, outcome: 'moved_after_crash', file: unmoved, moveError }
       }
@@ -169,7 +172,7 @@ export class InboxService {
     const beforeCommit = this.deps.beforeCommit
     let recorded: InboxFile | null = null
     const result = await this.deps.importer.importFile('auto', bytes, {
-      actor: `inbox: ${name}`,
+      actor: inboxActor(name),
       source: 'council_inbox',
       fileLabel: name,
       recompute: false,
@@ -198,7 +201,8 @@ export class InboxService {
     })
     const file = recorded as InboxFile | null
     if (file === null) throw new Error('the import did not record the file')
-    const moveError = await this.moveRecorded(file)
+    // The report beside the file lists every reject; the record keeps only the first few thousand.
+    const moveError = await this.moveRecorded(file, result.rejects)
     this.deps.logger?.info(
       { file: name, status: file.status, kind: file.kind, rows: countsOf(result) },
       'inbox file imported',
@@ -261,13 +265,19 @@ export class InboxService {
    * Puts a recorded file where its record says, writing its reject report first when it goes to rejected/. Returns
    * the error when it could not (the record stays unmoved and the next run tries again).
    */
-  private async moveRecorded(file: InboxFile): Promise<string | null> {
+  private async moveRecorded(file: InboxFile, rejects: InboxFile['rejects'] = file.rejects): Promise<string | null> {
     if (file.movedTo === null) return null
     const target = this.inInbox(file.movedTo)
     try {
       await fs.mkdir(path.dirname(target), { recursive: true })
       if (file.status === 'rejected' || file.status === 'partly_rejected') {
-        await fs.writeFile(reportPathFor(target), formatRejectCsv(file.rejects, file.fileError ?? undefined))
+        const listed = new Set(rejects.map((reject) => reject.rowNumber)).size
+        // Only after a crash, when the full list went with the dead run: say how many rejected rows the report lacks.
+        const untold =
+          file.rowsRejected > listed
+            ? `${file.rowsRejected} rows were rejected; the first ${listed} are listed here.`
+            : undefined
+        await fs.writeFile(reportPathFor(target), formatRejectCsv(rejects, file.fileError ?? untold))
       }
       await fs.rename(this.inInbox(file.name), target)
       await this.deps.files.markMoved(file.id)

@@ -55,6 +55,9 @@ export interface RefreshProgress {
   onComputeProgress?(done: number, total: number): void
 }
 
+/** How often a source's progress also beats the run's heartbeat (runs.ts takes 10 minutes of silence as death). */
+const HEARTBEAT_EVERY_MS = 60_000
+
 const EMPTY_RESULT: SourceStepResult = { read: 0, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }
 
 /**
@@ -133,12 +136,23 @@ export class RefreshService {
     }
     options.progress?.onSourceStart?.(step)
     await record('running', EMPTY_RESULT, null)
+    // A long source (a national file, a slow API) beats the run's heartbeat as it goes, so a run still working is
+    // never taken for a dead one by the next run to start.
+    let lastBeat = Date.now()
+    const beat = () => {
+      if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return
+      lastBeat = Date.now()
+      this.services.runs.heartbeat(runId).catch(() => undefined)
+    }
     try {
       const result = await step.run({
         runId,
         asOf,
         signal: options.signal,
-        progress: (done, total) => options.progress?.onSourceProgress?.(step, done, total),
+        progress: (done, total) => {
+          beat()
+          options.progress?.onSourceProgress?.(step, done, total)
+        },
       })
       await record('succeeded', result, null)
       const summary = {

@@ -12,15 +12,21 @@ export interface StartupOutcome {
 
 /**
  * `npm start` on an empty database seeds the demo borough and its users and computes a first snapshot; on a
- * non-empty one it changes nothing. Production never gets demo data or demo users.
+ * non-empty one it changes nothing (beyond storing the default rule set if none is stored yet): a council's own
+ * register never gets the well-known demo sign-ins. Production never gets demo data or demo users.
+ * `demoUsers` are the demo sign-ins that exist, for `npm start` to print.
  */
 export async function prepareDatabase(services: Services, log: (line: string) => void): Promise<StartupOutcome> {
   await services.risk.activeRuleSet()
   if (services.config.NODE_ENV === 'production') return { seeded: false, demoUsers: [] }
   const users = new UsersRepository(services.db)
+  if ((await services.serviceRepository.count()) > 0) {
+    const existing: DemoCredential[] = []
+    for (const demo of DEMO_USERS) if ((await users.findByEmail(demo.email)) !== undefined) existing.push({ ...demo })
+    return { seeded: false, demoUsers: existing }
+  }
   await createDemoUsers(users, services.config.NODE_ENV)
   const demoUsers = [...DEMO_USERS]
-  if ((await services.serviceRepository.count()) > 0) return { seeded: false, demoUsers }
   log('Empty database: seeding the demo borough')
   await seedDemoBorough(services, { onProgress: log })
   const summary = await new RefreshService(services, buildSourceSteps(services)).run({ trigger: 'first start' })

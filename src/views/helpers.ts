@@ -49,11 +49,23 @@ function zoneFor(value: unknown, timeZone: string): string {
   return typeof value === 'string' && DATE_ONLY.test(value.trim()) ? 'UTC' : timeZone
 }
 
+/** Formatters by locale and options: building an Intl.DateTimeFormat costs far more than using one. */
+const formats = new Map<string, Intl.DateTimeFormat>()
+function cachedFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`
+  let format = formats.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options)
+    formats.set(key, format)
+  }
+  return format
+}
+
 /** "14 March 2026"; empty for no date. */
 export function formatDate(value: unknown, timeZone = 'Europe/London'): string {
   const date = toDate(value)
   if (!date) return ''
-  return new Intl.DateTimeFormat('en-GB', {
+  return cachedFormat('en-GB', {
     day: 'numeric',
     month: 'long',
     year: 'numeric',
@@ -65,7 +77,7 @@ export function formatDate(value: unknown, timeZone = 'Europe/London'): string {
 export function formatDateTime(value: unknown, timeZone = 'Europe/London'): string {
   const date = toDate(value)
   if (!date) return ''
-  const parts = new Intl.DateTimeFormat('en-GB', {
+  const parts = cachedFormat('en-GB', {
     hour: 'numeric',
     minute: '2-digit',
     hour12: true,
@@ -80,7 +92,7 @@ export function formatDateTime(value: unknown, timeZone = 'Europe/London'): stri
 export function isoDate(value: unknown, timeZone = 'Europe/London'): string {
   const date = toDate(value)
   if (!date) return ''
-  return new Intl.DateTimeFormat('en-CA', {
+  return cachedFormat('en-CA', {
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',

@@ -58,6 +58,20 @@ describe('AuditLog', () => {
     expect(await audit.actions()).toEqual(['entry.created', 'user.created'])
   })
 
+  it('filters by any of several entity ids (a service under its id or its reference)', async () => {
+    await audit.record({ actor: 'a', action: 'override.set', entityType: 'service', entityId: 7 })
+    await audit.record({ actor: 'a', action: 'intelligence.recorded', entityType: 'service', entityId: 'SVC-7' })
+    await audit.record({ actor: 'a', action: 'override.set', entityType: 'service', entityId: 8 })
+    await audit.record({ actor: 'a', action: 'user.created', entityType: 'user', entityId: 7 })
+    const filter = { entityType: 'service', entityIds: ['7', 'SVC-7'] }
+    expect((await audit.list({ ...filter, limit: 10 })).map((e) => e.action)).toEqual([
+      'intelligence.recorded',
+      'override.set',
+    ])
+    expect(await audit.count(filter)).toBe(2)
+    expect(await audit.count({ entityIds: [] })).toBe(0)
+  })
+
   it('filters by time: from inclusive, a date-only "to" includes that whole day', async () => {
     appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 1 }, '2026-03-13T23:59:59.999Z')
     appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 2 }, '2026-03-14T00:00:00.000Z')

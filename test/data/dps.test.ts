@@ -186,6 +186,17 @@ describe('DpsRepository', () => {
       const run2 = insertRun(db)
       const regained = await repository.applyEligibility(run2, [{ membershipId: membership.id, ...eligible }])
       expect(regained.map((e) => [e.eligible, e.runId])).toEqual([[true, run2]])
+      // The regain says what the membership had been lost on; the loss says why.
+      const lostAt = (await repository.eventsSince(0))[0]!.at
+      expect(regained[0]).toMatchObject({
+        failingGates: [],
+        lost: { at: lostAt, failingGates: embargoed.failingGates },
+        reasons: ['No longer: Embargo on new placements since 2026-11-02'],
+      })
+      expect((await repository.eventsSince(0))[0]).toMatchObject({
+        lost: null,
+        reasons: ['Embargo on new placements since 2026-11-02'],
+      })
       expect((await repository.eventsSince(run1)).map((e) => e.eligible)).toEqual([true])
       expect((await repository.eventsSince(0)).map((e) => e.eligible)).toEqual([false, true])
       expect((await repository.eventsForService(serviceA)).map((e) => e.eligible)).toEqual([true, false])
@@ -278,6 +289,40 @@ describe('DpsRepository', () => {
         return eligible
       })
       expect(inTransaction).toBe(true)
+    })
+
+    it('hands the gate check the published judgement and the gates as they are inside the transaction', async () => {
+      await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
+      const seen: unknown[] = []
+      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-0'), dpsId: dps.id }, (current, gates) => {
+        seen.push(current, gates.maximumRag)
+        return eligible
+      })
+      expect(seen).toEqual([null, 'amber'])
+
+      const runId = insertRun(db)
+      const result = { rag: 'red', indicators: [{ key: 'embargo', level: 'red', value: 'Active', date: '2026-11-02' }] }
+      const snapshot = db
+        .prepare(
+          `INSERT INTO snapshots (run_id, service_id, as_of, computed_at, rag, computed_rag, score, result, fingerprint,
+             rule_set_version) VALUES (?, ?, '2026-11-20', ?, 'red', 'red', 9, ?, 'f', 1)`,
+        )
+        .run(runId, serviceA, NOW, JSON.stringify(result))
+      db.prepare(
+        `INSERT INTO current_snapshots (service_id, snapshot_id, run_id, changed_at, rag, score)
+         VALUES (?, ?, ?, ?, 'red', 9)`,
+      ).run(serviceA, snapshot.lastInsertRowid, runId, NOW)
+      await repository.updateGates(dps.id, { ...DEFAULT_GATES, maximumRag: null })
+      seen.length = 0
+      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, (current, gates) => {
+        seen.push(current, gates.maximumRag)
+        return eligible
+      })
+      expect(seen).toEqual([
+        { serviceId: serviceA, snapshotId: Number(snapshot.lastInsertRowid), runId, result },
+        null,
+      ])
+      expect(await repository.currentJudgement(serviceA)).toMatchObject({ runId, result: { rag: 'red' } })
     })
 
     it('refuses a service that is not an admitted member of the lot', async () => {

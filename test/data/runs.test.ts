@@ -192,6 +192,29 @@ describe('RunRepository', () => {
       expect((await runs.history(serviceId)).map((h) => h.rag)).toEqual(['green', 'green', 'red'])
     })
 
+    it('reads the published history of many services at once, leaving unpublished judgements out', async () => {
+      const other = await createService(db, { ref: 'OTHER-1', name: 'Other', cqcLocationId: null })
+      const quiet = await createService(db, { ref: 'QUIET-1', name: 'Quiet', cqcLocationId: null })
+      await publishFull('green')
+      clockAt(1)
+      const entry = await runs.startRun('entry')
+      await runs.stageAndPublish(entry, [{ serviceId: other, result: riskResult({ rag: 'amber' }) }])
+      clockAt(2)
+      await publishFull('red')
+      clockAt(3)
+      const staged = await runs.startRun('full')
+      await runs.stageSnapshots(staged, [{ serviceId, result: riskResult({ rag: 'amber' }) }])
+
+      const histories = await runs.historyOf([serviceId, other, quiet, serviceId])
+
+      expect([...histories.keys()]).toEqual([serviceId, other, quiet])
+      expect(histories.get(serviceId)).toEqual(await runs.history(serviceId))
+      expect(histories.get(serviceId)?.map((h) => h.rag)).toEqual(['green', 'red'])
+      expect(histories.get(other)?.map((h) => h.rag)).toEqual(['amber'])
+      expect(histories.get(quiet)).toEqual([])
+      expect(await runs.historyOf([])).toEqual(new Map())
+    })
+
     it('does not overwrite a pointer moved by an entry computed after the full run staged its row', async () => {
       await publishFull('green')
       const full = await runs.startRun('full')

@@ -1,13 +1,22 @@
 // Proof that the browser checks can fail: deliberately broken copies of a real page (served in place of the real
 // one through the browser's request interception, with the real page's headers) must be caught by the same
 // checks the journeys use.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { accessibilityProblems, blockingViolations, runAxe } from './helpers/accessibility.js'
-import { openPage, startE2e, visit, type E2eEnvironment, type WatchedPage } from './helpers/browser.js'
+import {
+  openPage,
+  startE2e,
+  visit,
+  E2E_TEST_TIMEOUT_MS,
+  type E2eEnvironment,
+  type WatchedPage,
+} from './helpers/browser.js'
 import { expectHealthyPage } from './helpers/checks.js'
 import { focused, horizontalScrollProblem } from './helpers/layout.js'
 
 let env: E2eEnvironment
+// A browser journey is many page loads: on two busy cores one can take well over the unit tests' 20 s.
+vi.setConfig({ testTimeout: E2E_TEST_TIMEOUT_MS })
 
 beforeAll(async () => {
   env = await startE2e()

@@ -1,14 +1,25 @@
 // The feature journeys in a real browser: intelligence entry, override, DPS referral and award, market summary,
-// CSV export, and the other main pages. Each runs as every role that may use it, with a refusal for one that may
-// not. A journey whose page does not exist (404) when the suite runs is skipped, saying so.
+// CSV export. Each runs as every role that may use it, with a refusal for one that may not. Every page these
+// journeys visit must answer the status the journey expects: a missing page (404) fails the journey, never skips it.
 import { readFileSync } from 'node:fs'
 import { parse } from 'csv-parse/sync'
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Role } from '../../src/auth/roles.js'
-import { openPage, ROLES, signIn, startE2e, visit, type E2eEnvironment, type WatchedPage } from './helpers/browser.js'
+import {
+  openPage,
+  ROLES,
+  signIn,
+  startE2e,
+  visit,
+  E2E_TEST_TIMEOUT_MS,
+  type E2eEnvironment,
+  type WatchedPage,
+} from './helpers/browser.js'
 import { expectHealthyPage } from './helpers/checks.js'
 
 let env: E2eEnvironment
+// A browser journey is many page loads: on two busy cores one can take well over the unit tests' 20 s.
+vi.setConfig({ testTimeout: E2E_TEST_TIMEOUT_MS })
 const signedIn = new Map<Role, WatchedPage>()
 
 beforeAll(async () => {
@@ -31,11 +42,18 @@ function as(role: Role): WatchedPage {
   return watched
 }
 
-/** Visits the path; skips the test, saying why, when the page does not exist yet. Returns the status. */
-async function visitOrSkip(context: TestContext, watched: WatchedPage, path: string): Promise<number> {
+/** Visits the path and fails unless it answers `expected` (200 by default), naming the page it got instead. */
+async function visitExpecting(watched: WatchedPage, path: string, expected = 200): Promise<void> {
   const status = await visit(watched.page, path)
-  if (status === 404) context.skip(`${path} does not exist yet (404): journey not run`)
-  return status
+  if (status !== expected) {
+    const heading =
+      (await watched.page
+        .locator('h1')
+        .first()
+        .textContent({ timeout: 1_000 })
+        .catch(() => null)) ?? ''
+    expect.fail(`${path} answered ${status} ("${heading.trim()}"), expected ${expected}`)
+  }
 }
 
 const londonDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' })
@@ -60,21 +78,23 @@ async function errorSummaryText(watched: WatchedPage): Promise<string> {
 
 const ENTRY_ROLES: Role[] = ['compliance', 'admin']
 
-/** The path of the demo DPS (the first framework listed), or null when there is no DPS page yet. */
-async function demoDpsPath(watched: WatchedPage): Promise<string | null> {
-  if ((await visit(watched.page, '/dps')) === 404) return null
-  return watched.page.locator('[data-testid="frameworks-table"] tbody a').first().getAttribute('href')
+/** The path of the demo DPS (the first framework listed on /dps). */
+async function demoDpsPath(watched: WatchedPage): Promise<string> {
+  await visitExpecting(watched, '/dps')
+  const href = await watched.page.locator('[data-testid="frameworks-table"] tbody a').first().getAttribute('href')
+  expect(href, 'a DPS framework listed on /dps').toMatch(/^\/dps\/\d+$/)
+  return href ?? ''
 }
 
 describe('intelligence entry', () => {
   it.for(ENTRY_ROLES)(
     'as %s: a safeguarding decision, first with an error, turns a Green service Amber',
-    async (role, context) => {
+    async (role) => {
       const watched = as(role)
       const { page } = watched
       const ref = (await serviceRefs(watched, 'green'))[ENTRY_ROLES.indexOf(role)]
       expect(ref).toBeDefined()
-      await visitOrSkip(context, watched, `/services/${ref}/intelligence/new`)
+      await visitExpecting(watched, `/services/${ref}/intelligence/new`)
       await expectHealthyPage(watched, `intelligence start as ${role}`)
       await page.getByRole('radio', { name: 'Safeguarding decision' }).check()
       await page.getByRole('button', { name: 'Continue' }).click()
@@ -113,22 +133,22 @@ describe('intelligence entry', () => {
     },
   )
 
-  it('as assessor: no entry link on the service page, and the form is refused', async (context) => {
+  it('as assessor: no entry link on the service page, and the form is refused', async () => {
     const watched = as('assessor')
     const ref = (await serviceRefs(watched, 'green'))[0]
     await visit(watched.page, `/services/${ref}`)
     expect(await watched.page.getByRole('link', { name: 'Record intelligence' }).count()).toBe(0)
-    expect(await visitOrSkip(context, watched, `/services/${ref}/intelligence/new`)).toBe(403)
+    await visitExpecting(watched, `/services/${ref}/intelligence/new`, 403)
     await expectHealthyPage(watched, 'intelligence refused to assessor', 'refused-assessor')
   })
 })
 
 describe('override', () => {
-  it.for(ENTRY_ROLES)('as %s: an override, first with errors, shows on the service page', async (role, context) => {
+  it.for(ENTRY_ROLES)('as %s: an override, first with errors, shows on the service page', async (role) => {
     const watched = as(role)
     const { page } = watched
     const ref = (await serviceRefs(watched, 'red'))[ENTRY_ROLES.indexOf(role) + 2]
-    await visitOrSkip(context, watched, `/services/${ref}/override`)
+    await visitExpecting(watched, `/services/${ref}/override`)
     await expectHealthyPage(watched, `override form as ${role}`, role === 'compliance' ? 'override-form' : undefined)
 
     await page.getByRole('button', { name: 'Set the override' }).click()
@@ -149,18 +169,18 @@ describe('override', () => {
     await expectHealthyPage(watched, `service with an override as ${role}`)
   })
 
-  it('as assessor: the override form is refused', async (context) => {
+  it('as assessor: the override form is refused', async () => {
     const watched = as('assessor')
     const ref = (await serviceRefs(watched, 'red'))[0]
-    expect(await visitOrSkip(context, watched, `/services/${ref}/override`)).toBe(403)
+    await visitExpecting(watched, `/services/${ref}/override`, 403)
   })
 })
 
 describe('DPS', () => {
-  it.for(ROLES)('as %s: a referral, first with errors, lists services in allocation order', async (role, context) => {
+  it.for(ROLES)('as %s: a referral, first with errors, lists services in allocation order', async (role) => {
     const watched = as(role)
     const { page } = watched
-    await visitOrSkip(context, watched, '/dps')
+    await visitExpecting(watched, '/dps')
     await expectHealthyPage(watched, `DPS list as ${role}`, role === 'compliance' ? 'dps' : undefined)
     await page.locator('[data-testid="frameworks-table"] tbody a').first().click()
     await page.waitForURL(/\/dps\/\d+$/)
@@ -188,12 +208,11 @@ describe('DPS', () => {
     await expectHealthyPage(watched, `DPS referral as ${role}`, role === 'admin' ? undefined : `dps-referral-${role}`)
   })
 
-  it.for(ENTRY_ROLES)('as %s: an award to an ineligible service is refused with the reason', async (role, context) => {
+  it.for(ENTRY_ROLES)('as %s: an award to an ineligible service is refused with the reason', async (role) => {
     const watched = as(role)
     const { page } = watched
     const dps = await demoDpsPath(watched)
-    if (!dps) return context.skip('/dps does not exist yet (404): journey not run')
-    await visitOrSkip(context, watched, `${dps}/referral`)
+    await visitExpecting(watched, `${dps}/referral`)
     const area = page.getByLabel('Area the person lives in')
     const areas = await area
       .locator('option')
@@ -234,18 +253,17 @@ describe('DPS', () => {
     )
   })
 
-  it('as assessor: the award form is refused', async (context) => {
+  it('as assessor: the award form is refused', async () => {
     const dps = await demoDpsPath(as('assessor'))
-    if (!dps) return context.skip('/dps does not exist yet (404): journey not run')
-    expect(await visitOrSkip(context, as('assessor'), `${dps}/awards/new`)).toBe(403)
+    await visitExpecting(as('assessor'), `${dps}/awards/new`, 403)
   })
 })
 
 describe('market summary', () => {
-  it.for(ROLES)('as %s: the summary draws its charts beside their tables', async (role, context) => {
+  it.for(ROLES)('as %s: the summary draws its charts beside their tables', async (role) => {
     const watched = as(role)
     const { page } = watched
-    expect(await visitOrSkip(context, watched, '/market')).toBe(200)
+    await visitExpecting(watched, '/market')
     expect(await page.locator('h1').textContent()).toBe('Market summary')
     const charts = await page.locator('canvas[data-chart]').count()
     expect(charts).toBeGreaterThan(0)
@@ -266,11 +284,10 @@ describe('market summary', () => {
 })
 
 describe('CSV export', () => {
-  it.for(ROLES)('as %s: the download has the rows of the filtered dashboard', async (role, context) => {
+  it.for(ROLES)('as %s: the download has the rows of the filtered dashboard', async (role) => {
     const watched = as(role)
     const { page } = watched
     const probe = await page.request.get('/services.csv?rag=red', { maxRedirects: 0 })
-    if (probe.status() === 404) context.skip('/services.csv does not exist yet (404): journey not run')
     expect(probe.status()).toBe(200)
     expect(probe.headers()['content-type']).toMatch(/^text\/csv/)
     await visit(page, '/?rag=red')
@@ -300,35 +317,5 @@ describe('CSV export', () => {
   })
 })
 
-/** The other main pages: each must be healthy for the roles that may see it and refused to one that may not. */
-const MAIN_PAGES: Array<{ path: string; roles: Role[]; screenshot: string }> = [
-  { path: '/morning', roles: ['compliance', 'admin'], screenshot: 'morning' },
-  { path: '/providers', roles: ['compliance', 'admin', 'assessor'], screenshot: 'providers' },
-  { path: '/intelligence', roles: ['compliance', 'admin'], screenshot: 'intelligence-start' },
-  { path: '/assessments/due', roles: ['compliance', 'admin'], screenshot: 'assessments-due' },
-  { path: '/import', roles: ['compliance', 'admin'], screenshot: 'import' },
-  { path: '/admin', roles: ['admin'], screenshot: 'admin' },
-  { path: '/admin/users', roles: ['admin'], screenshot: 'admin-users' },
-  { path: '/admin/runs', roles: ['admin'], screenshot: 'admin-runs' },
-  { path: '/admin/audit', roles: ['admin'], screenshot: 'admin-audit' },
-  { path: '/admin/rules', roles: ['admin'], screenshot: 'admin-rules' },
-  { path: '/admin/dps', roles: ['admin'], screenshot: 'admin-dps' },
-  { path: '/admin/tokens', roles: ['admin'], screenshot: 'admin-tokens' },
-]
-
-describe('other main pages', () => {
-  describe.each(MAIN_PAGES)('$path', ({ path, roles, screenshot }) => {
-    it.for(roles)('is healthy as %s', async (role, context) => {
-      const watched = as(role)
-      expect(await visitOrSkip(context, watched, path)).toBe(200)
-      await expectHealthyPage(watched, `${path} as ${role}`, role === roles[0] ? screenshot : undefined)
-    })
-
-    const refused = ROLES.find((role) => !roles.includes(role))
-    if (refused) {
-      it(`is refused to ${refused}`, async (context) => {
-        expect(await visitOrSkip(context, as(refused), path)).toBe(403)
-      })
-    }
-  })
-})
+// The other pages (morning, providers, assessments, import, admin...) are visited as every role, with axe, by
+// allPages.test.ts, which also checks the refusals.

@@ -1,7 +1,7 @@
 // The core journeys in a real browser against the real server: sign in, the dashboard's filters, sorting and
 // paging, a service page with its chart, sign out; each as every role. Every page is checked with axe-core and
 // for CSP violations (helpers/checks.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Role } from '../../src/auth/roles.js'
 import {
   demoCredentials,
@@ -11,6 +11,7 @@ import {
   signOut,
   startE2e,
   visit,
+  E2E_TEST_TIMEOUT_MS,
   type E2eEnvironment,
   type WatchedPage,
 } from './helpers/browser.js'
@@ -18,6 +19,8 @@ import { expectHealthyPage } from './helpers/checks.js'
 import type { PageCanvas, PageGlobals } from './helpers/pageTypes.js'
 
 let env: E2eEnvironment
+// A browser journey is many page loads: on two busy cores one can take well over the unit tests' 20 s.
+vi.setConfig({ testTimeout: E2E_TEST_TIMEOUT_MS })
 
 beforeAll(async () => {
   env = await startE2e()
@@ -132,6 +135,69 @@ describe.each(ROLES)('as %s', (role: Role) => {
     expect(descending.length).toBe(ascending.length)
     expect(descending).toEqual([...descending].sort((a, b) => compareLowerCase(b, a)))
     await expectHealthyPage(watched, `dashboard sorted by name as ${role}`)
+  })
+
+  it('combines the area, type and eligibility filters and a name search; clearing them shows every service', async () => {
+    const { page } = watched
+    const rows = '[data-testid="services-table"] tbody tr'
+    const total = async () =>
+      Number(/of (\d+) services/.exec((await page.locator('#services-summary').textContent()) ?? '')?.[1] ?? 0)
+    await visit(page, '/')
+    const everyService = await total()
+    await page.getByRole('checkbox', { name: 'North', exact: true }).check()
+    await page.getByRole('checkbox', { name: 'Home care', exact: true }).check()
+    await Promise.all([page.waitForURL(/type=home_care/), page.getByRole('button', { name: 'Apply filters' }).click()])
+    expect(new URL(page.url()).searchParams.getAll('area')).toEqual(['North'])
+    const northHomeCare = await total()
+    expect(northHomeCare).toBeGreaterThan(0)
+    expect(northHomeCare).toBeLessThan(everyService)
+    expect(new Set(await cellTexts(watched, `${rows} td:nth-child(5)`))).toEqual(new Set(['North']))
+    expect(new Set(await cellTexts(watched, `${rows} td:nth-child(4)`))).toEqual(new Set(['Home care']))
+
+    await page.getByRole('radio', { name: 'Eligible for new packages' }).check()
+    await Promise.all([page.waitForURL(/eligible=true/), page.getByRole('button', { name: 'Apply filters' }).click()])
+    expect(await page.getByRole('checkbox', { name: 'North', exact: true }).isChecked()).toBe(true)
+    expect(await total()).toBeLessThanOrEqual(northHomeCare)
+    expect(new Set(await cellTexts(watched, `${rows} td:nth-child(6)`))).toEqual(new Set(['Eligible']))
+    await expectHealthyPage(watched, `dashboard with combined filters as ${role}`)
+
+    await page.getByRole('link', { name: 'Clear filters' }).click()
+    await page.waitForURL((url) => url.search === '')
+    expect(await total()).toBe(everyService)
+    const provider = (await cellTexts(watched, `${rows} td:nth-child(3)`))[0] ?? ''
+    const word = provider.split(/\s+/).find((part) => part.length > 3) ?? provider
+    await page.getByLabel('Provider or service name').fill(word)
+    await Promise.all([page.waitForURL(/q=/), page.getByRole('button', { name: 'Apply filters' }).click()])
+    expect(await total()).toBeGreaterThan(0)
+    const names = await cellTexts(watched, `${rows} td:nth-child(2) a`)
+    const providers = await cellTexts(watched, `${rows} td:nth-child(3)`)
+    for (const [i, name] of names.entries()) {
+      expect(`${name} ${providers[i] ?? ''}`.toLowerCase()).toContain(word.toLowerCase())
+    }
+  })
+
+  it('sorts by RAG, one way and the other', async () => {
+    const { page } = watched
+    await visit(page, '/?sort=name')
+    const ragHeader = page.locator('[data-testid="services-table"] thead th', { hasText: 'RAG' })
+    const ranks = async () =>
+      (await cellTexts(watched, '[data-testid="services-table"] tbody tr td:first-child .govuk-tag')).map((tag) =>
+        ['Green', 'Amber', 'Red'].indexOf(tag),
+      )
+    await Promise.all([page.waitForURL(/sort=rag/), ragHeader.getByRole('link').click()])
+    const first = await ranks()
+    const firstDirection = await ragHeader.getAttribute('aria-sort')
+    const sortedOnce = page.url()
+    await Promise.all([page.waitForURL((url) => url.href !== sortedOnce), ragHeader.getByRole('link').click()])
+    const second = await ranks()
+    const secondDirection = await ragHeader.getAttribute('aria-sort')
+    expect([firstDirection, secondDirection].sort()).toEqual(['ascending', 'descending'])
+    // One order puts Red first, the other Green first (the demo has all three colours), each without going back.
+    const [worstFirst, bestFirst] = first[0] === 2 ? [first, second] : [second, first]
+    expect(worstFirst[0]).toBe(2)
+    expect(bestFirst[0]).toBe(0)
+    expect(worstFirst).toEqual([...worstFirst].sort((a, b) => b - a))
+    expect(bestFirst).toEqual([...bestFirst].sort((a, b) => a - b))
   })
 
   it('pages through all services', async () => {

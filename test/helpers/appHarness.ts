@@ -28,6 +28,8 @@ export function createTestServices(options: { today?: string; env?: Record<strin
     NODE_ENV: 'test',
     DATABASE_PATH: ':memory:',
     TZ: 'Europe/London',
+    // No inbox unless a test makes one: the default ./data/inbox is a developer's real folder.
+    INBOX_DIR: '/nonexistent/test-inbox',
     ...options.env,
   })
   return createServices(openTestDatabase(), config, createLogger('silent'), fixedClock(options.today))

@@ -38,6 +38,7 @@ export const SAMPLE_PARAMS: Record<string, string> = {
   id: '999999',
   taskId: '999999',
   membershipId: '999999',
+  lotId: '999999',
 }
 
 export const ROUTE_TABLE: RouteExpectation[] = [
@@ -60,6 +61,9 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'GET', path: '/market.csv', access: ALL },
   { method: 'GET', path: '/providers', access: ALL },
   { method: 'GET', path: '/providers/:id', access: ALL },
+  { method: 'GET', path: '/providers.csv', access: ALL },
+  { method: 'GET', path: '/providers/:id/services.csv', access: ALL },
+  { method: 'GET', path: '/services/:ref/timeline.csv', access: ALL },
 
   // Intelligence entries (SPEC §1: compliance officers record them; assessors never see the forms or the notes)
   { method: 'GET', path: '/intelligence', access: STAFF },
@@ -111,6 +115,8 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'POST', path: '/admin/dps/:id/gates', access: ADMIN },
   { method: 'GET', path: '/admin/dps/:id/lots/new', access: ADMIN },
   { method: 'POST', path: '/admin/dps/:id/lots/new', access: ADMIN },
+  { method: 'GET', path: '/admin/dps/:id/lots/:lotId', access: ADMIN },
+  { method: 'POST', path: '/admin/dps/:id/lots/:lotId', access: ADMIN },
   { method: 'GET', path: '/admin/dps/:id/members/new', access: ADMIN },
   { method: 'POST', path: '/admin/dps/:id/members/new', access: ADMIN },
   { method: 'GET', path: '/admin/dps/:id/members/:membershipId', access: ADMIN },
@@ -198,6 +204,43 @@ export function listRegisteredRoutes(app: Express): RegisteredRoute[] {
   walk(app.router as unknown as RouterLike, '')
   const unique = new Map(routes.map((route) => [`${route.method} ${route.path}`, route]))
   return [...unique.values()]
+}
+
+/**
+ * Plain middleware mounted on a path with `use` (not a route, so `listRoutes` leaves it out), as `<path> <function
+ * name>`. The matrix test compares the app's list with this one, so a handler that answers requests without being a
+ * route (a static folder, a catch-all) cannot slip past it either. Each is either public or checks a role itself.
+ */
+export const MOUNTED_MIDDLEWARE: readonly string[] = [
+  '/admin/dps <anonymous>', // requireRole('admin') for everything under it
+  '/admin/runs <anonymous>', // requireRole('admin') for everything under it
+  '/api <anonymous>', // the JSON 404 for unknown API paths
+  '/api jsonParser',
+  '/api/v1 <anonymous>', // requireApiRole(every role) before the API routers
+  '/assets serveStatic', // public: CSS, JavaScript, fonts and images
+]
+
+interface StackLayer {
+  route?: unknown
+  rawPath?: unknown
+  name?: string
+  handle?: { stack?: unknown }
+}
+
+/** Every plain middleware mounted on a path other than `/`, in the app and the routers it mounts. */
+export function listMountedMiddleware(app: Express): string[] {
+  const found: string[] = []
+  const walk = (stack: StackLayer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) continue
+      const path = typeof layer.rawPath === 'string' ? layer.rawPath : String(layer.rawPath)
+      const full = path === '/' ? prefix : joinPaths(prefix, path)
+      if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack as StackLayer[], full)
+      else if (path !== '/') found.push(`${full} ${layer.name ?? '<anonymous>'}`)
+    }
+  }
+  walk((app.router as unknown as { stack: StackLayer[] }).stack, '')
+  return [...new Set(found)].sort()
 }
 
 export function expectationFor(route: RegisteredRoute): RouteExpectation | undefined {

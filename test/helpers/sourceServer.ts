@@ -2,6 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { recordedJson } from './recordedServer.js'
 
+/** One scripted answer (see SourceServer.script). */
+export interface ScriptedAnswer {
+  status?: number
+  headers?: Record<string, string>
+  /** Sent as is, e.g. malformed JSON. */
+  body?: string
+  /** Answer this late (after the client's timeout, say). */
+  delayMs?: number
+  /** The JSON payload: given what the source would normally answer for the path (a schema change, say). */
+  json?: (normal: unknown) => unknown
+}
+
 const recorded = new Map<string, unknown>()
 /** A fresh copy of a recorded payload, read from disk once. */
 function recordedCopy<T>(name: string): T {
@@ -22,6 +34,8 @@ export class SourceServer {
   readonly requests: Array<{ path: string; query: URLSearchParams }> = []
   /** CQC overall rating and report date per location; default: the recorded location's (Outstanding, 2019-10-31). */
   readonly cqcRatings = new Map<string, { rating: string; reportDate: string }>()
+  /** CQC's registeredManagerAbsentDate per location (its registered manager contacts then removed). */
+  readonly cqcManagerAbsentSince = new Map<string, string>()
   /** Company number CQC holds for a provider. */
   readonly cqcProviderCompanies = new Map<string, string>()
   /** Location ids the CQC changes feed lists. */
@@ -33,6 +47,7 @@ export class SourceServer {
   /** Identifiers that answer 404 (any source). */
   readonly unknown = new Set<string>()
   private readonly failures = new Map<string, number>()
+  private readonly scripts = new Map<string, ScriptedAnswer[]>()
   private readonly delays = new Map<string, number>()
   private readonly waiters: Array<{ prefix: string; resolve: () => void }> = []
   private address = ''
@@ -66,6 +81,15 @@ export class SourceServer {
   fail(prefix: string, status: number | undefined): this {
     if (status === undefined) this.failures.delete(prefix)
     else this.failures.set(prefix, status)
+    return this
+  }
+
+  /**
+   * The next requests under `prefix` get these answers, one each, before the source answers normally again: a status
+   * (429 with Retry-After...), a raw body (malformed JSON), a delay (a timeout) or a replacement JSON payload.
+   */
+  script(prefix: string, ...answers: ScriptedAnswer[]): this {
+    this.scripts.set(prefix, [...(this.scripts.get(prefix) ?? []), ...answers])
     return this
   }
 
@@ -105,6 +129,18 @@ export class SourceServer {
       res.writeHead(status, { 'Content-Type': 'application/json' })
       res.end(JSON.stringify(body))
     }
+    const scripted = this.scripts.get(prefix)?.shift()
+    if (scripted) {
+      const reply = () => {
+        if (res.destroyed) return
+        const found = scripted.json === undefined ? undefined : scripted.json(this.route(path))
+        res.writeHead(scripted.status ?? 200, { 'Content-Type': 'application/json', ...scripted.headers })
+        res.end(scripted.body ?? (found === undefined ? '' : JSON.stringify(found)))
+      }
+      if (scripted.delayMs) setTimeout(reply, scripted.delayMs)
+      else reply()
+      return
+    }
     const answer = () => {
       const failure = this.failures.get(prefix)
       if (failure !== undefined) return send(failure, { error: `scripted failure ${failure}` })
@@ -143,6 +179,13 @@ export class SourceServer {
     const location = recordedCopy<Record<string, unknown>>('cqc-location-1-125856395.json')
     location.locationId = locationId
     location.providerId = `P-${locationId}`
+    const absentSince = this.cqcManagerAbsentSince.get(locationId)
+    if (absentSince) {
+      location.registeredManagerAbsentDate = absentSince
+      location.regulatedActivities = (location.regulatedActivities as Array<Record<string, unknown>>).map(
+        (activity) => ({ ...activity, contacts: [] }),
+      )
+    }
     const override = this.cqcRatings.get(locationId)
     if (override) {
       location.currentRatings = {

@@ -118,6 +118,7 @@ describe('readCqcFile: HSCA Active Locations', () => {
         detail: { managerName: 'John Bayliss' },
         reference: null,
         naturalKey: 'cqc:1-1:manager:in_post:john_bayliss',
+        dedupe: 'latest_value',
       },
     ])
     expect(byId.get('1-1')?.facts).toMatchObject({
@@ -226,6 +227,14 @@ describe('readCqcFile: other CQC files', () => {
       registrationStatus: null,
       provider: { providerId: '1-101671690' },
     })
+    // Nothing to judge from: the run log says so rather than reporting a silent success.
+    expect(result.warnings).toEqual([expect.stringMatching(/care directory has no rating or registered manager/)])
+  })
+
+  it('refuses a spreadsheet with a clear instruction (the monthly files are .ods)', async () => {
+    await expect(
+      readCqcFile({ file: path.join(dir, '01_September_2026_HSCA_Active_Locations.ods'), asOf: ASOF, ids: ['1-1'] }),
+    ).rejects.toThrow(/a spreadsheet, not CSV\. Save its "Locations" sheet as CSV/)
   })
 
   it('reads a deactivated locations file as deregistrations', async () => {

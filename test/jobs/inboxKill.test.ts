@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { migrate, openDatabase } from '../../src/data/database.js'
 import { ServiceRepository } from '../../src/data/services.js'
+import { execute, startRefreshChild } from './refreshChild.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
@@ -112,4 +113,35 @@ describe('a refresh killed while importing an inbox file', () => {
     expect(again.stdout).toContain('DONE {"read":0,')
     expect(databaseState()).toEqual({ observations: ROWS, inboxFiles: 1, publishedRuns: 2 })
   })
+
+  it(
+    'holds for `npm run refresh` itself, killed inside the transaction that imports the file',
+    { timeout: 60_000 },
+    async () => {
+      // The real entry point waits for files to settle: make the export a minute old.
+      const old = new Date(Date.now() - 60_000)
+      fs.utimesSync(path.join(inboxDir, 'concerns.csv'), old, old)
+      const file = env.DATABASE_PATH as string
+      // The file's record is written last in its transaction, after all its rows: pause there, then kill -9.
+      execute(
+        file,
+        "CREATE TRIGGER crash_point AFTER INSERT ON inbox_files BEGIN SELECT refresh_test_pause('inbox', 0); END",
+      )
+      const killed = startRefreshChild(file, { INBOX_DIR: inboxDir })
+      await killed.waitForOutput(/PAUSED inbox/, 30_000)
+      await killed.kill()
+      execute(file, 'DROP TRIGGER crash_point')
+
+      expect(databaseState()).toEqual({ observations: 0, inboxFiles: 0, publishedRuns: 0 })
+      expect(fs.readdirSync(inboxDir)).toEqual(['concerns.csv'])
+
+      const next = startRefreshChild(file, { INBOX_DIR: inboxDir })
+      const { code } = await next.exited
+      expect(code, next.output()).toBe(0)
+      expect(next.output()).toMatch(/Council files \(inbox\): succeeded/)
+      expect(next.output()).toMatch(/concerns\.csv.*intelligence.*imported.*3000.*3000/)
+      expect(databaseState()).toEqual({ observations: ROWS, inboxFiles: 1, publishedRuns: 1 })
+      expect(fs.readdirSync(inboxDir)).toEqual(['processed'])
+    },
+  )
 })

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cronHours, firesInClockChangeHour, scheduleRefresh, type RefreshSchedule } from '../../jobs/schedule.js'
 import { configSchema } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
@@ -73,5 +73,38 @@ describe('scheduleRefresh', () => {
       hourCycle: 'h23',
     }).format(next!)
     expect(london).toBe('02:00')
+  })
+})
+
+describe('scheduleRefresh with an injected clock (fake timers) over the UK clock-change nights', () => {
+  /** Runs the schedule for a day of fake time from `start` and returns when (UTC) the run was triggered. */
+  async function triggersOverADay(cron: string, start: string): Promise<string[]> {
+    vi.useFakeTimers({ now: new Date(start) })
+    try {
+      const runs: string[] = []
+      const task = scheduleRefresh({ REFRESH_CRON: cron, TZ: 'Europe/London' }, logger, async () => {
+        runs.push(new Date().toISOString())
+      })
+      for (let minute = 0; minute < 24 * 60; minute++) await vi.advanceTimersByTimeAsync(60_000)
+      await task.stop()
+      return runs
+    } finally {
+      vi.useRealTimers()
+    }
+  }
+
+  it('the default 02:00 runs exactly once on the night the clocks go forward (28 March 2027)', async () => {
+    // 01:00 GMT becomes 02:00 BST: 02:00 London is 01:00 UTC.
+    expect(await triggersOverADay('0 2 * * *', '2027-03-27T12:00:00Z')).toEqual(['2027-03-28T01:00:00.000Z'])
+  })
+
+  it('the default 02:00 runs exactly once on the night the clocks go back (25 October 2026)', async () => {
+    // 02:00 BST becomes 01:00 GMT, so 01:00-02:00 happens twice; 02:00 GMT once.
+    expect(await triggersOverADay('0 2 * * *', '2026-10-24T12:00:00Z')).toEqual(['2026-10-25T02:00:00.000Z'])
+  })
+
+  it('a schedule inside the 01:00-02:00 hour misses the night the clocks go forward (why it is not the default)', async () => {
+    expect(await triggersOverADay('30 1 * * *', '2027-03-27T12:00:00Z')).toEqual([])
+    expect(await triggersOverADay('30 1 * * *', '2027-03-28T12:00:00Z')).toEqual(['2027-03-29T00:30:00.000Z'])
   })
 })

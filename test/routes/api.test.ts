@@ -41,6 +41,9 @@ describe('GET /api/v1/services', () => {
       score: expect.any(Number),
       reasons: expect.arrayContaining(['CQC rated Inadequate on 2026-03-14']),
     })
+    expect(red.history).toEqual(expect.arrayContaining([{ at: expect.any(String), rag: 'red' }]))
+    const one = await get('/api/v1/services/SVC-RED')
+    expect(red.history).toEqual(one.body.history)
     expect(red.indicators.map((i: { key: string }) => i.key)).toEqual([...INDICATOR_KEYS])
     for (const indicator of red.indicators) {
       expect(Object.keys(indicator)).toEqual(

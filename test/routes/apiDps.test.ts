@@ -381,33 +381,38 @@ describe('POST /api/v1/dps/:id/awards', () => {
     })
   })
 
-  it('refuses when the verdict changes while the award is being checked (inside the write)', async () => {
+  it('refuses an embargo published while the award is on its way, before the DPS has re-stored the verdict', async () => {
     const serviceId = fixture.serviceIds['N-GREEN']!
-    const readCurrent = services.runs.current.bind(services.runs)
+    const record = services.dpsRepository.recordAwardIfEligible.bind(services.dpsRepository)
+    const evaluate = services.dps.evaluateMemberships.bind(services.dps)
     let raced = false
-    // The award reads the service's judgement (still eligible); before it writes, an embargo is entered and published.
-    services.runs.current = async (id: number) => {
-      const current = await readCurrent(id)
-      if (id === serviceId && !raced) {
-        raced = true
-        await services.observations.append([
-          {
-            serviceId,
-            indicator: 'embargo',
-            source: 'council_form',
-            observedOn: '2026-11-23',
-            value: 'embargo',
-            naturalKey: 'race-2',
-          },
-        ])
-        await services.risk.recomputeServices([serviceId], 'embargo entered meanwhile')
-      }
-      return current
+    // Everything the award read before its write said "eligible". Just before the write, an embargo entered elsewhere
+    // is published, and the DPS hook that re-stores verdicts has not run yet: only the write's own read can catch it.
+    services.dpsRepository.recordAwardIfEligible = async (...args) => {
+      raced = true
+      services.dps.evaluateMemberships = async () => []
+      await services.observations.append([
+        {
+          serviceId,
+          indicator: 'embargo',
+          source: 'council_form',
+          observedOn: '2026-11-23',
+          value: 'embargo',
+          naturalKey: 'race-2',
+        },
+      ])
+      await services.risk.recomputeServices([serviceId], 'embargo entered meanwhile')
+      services.dps.evaluateMemberships = evaluate
+      return record(...args)
     }
     const response = await post(award())
     expect(raced).toBe(true)
+    expect((await services.dpsRepository.membershipsForService(serviceId))[0]?.eligibility?.eligible).toBe(true)
     expect(response.status).toBe(409)
-    expect(response.body.details.map((d: { gate: string }) => d.gate)).toContain('embargo')
+    expect(response.body.details).toContainEqual({
+      gate: 'embargo',
+      reason: 'Embargo on new placements since 2026-11-23',
+    })
     expect((await services.dps.getFramework(fixture.dpsId))?.awardsLast12Months).toEqual([])
   })
 
@@ -457,6 +462,44 @@ describe('POST /api/v1/dps/:id/awards', () => {
       awardsLast12Months: 1,
       weeklyHoursLast12Months: 14,
     })
+  })
+})
+
+describe('eligibility at the next evaluation', () => {
+  it('a CQC downgrade below Good, seen by the overnight refresh, removes eligibility: event, task, 409', async () => {
+    const serviceId = fixture.serviceIds['S-GREEN']!
+    // The CQC source reports a new rating; nothing is judged until the overnight run.
+    await services.observations.append([
+      {
+        serviceId,
+        indicator: 'cqc_rating',
+        source: 'cqc_api',
+        observedOn: '2026-11-10',
+        value: 'requires_improvement',
+        naturalKey: 'cqc-downgrade',
+      },
+    ])
+    const runId = await services.runs.startRun('full', { trigger: 'overnight' })
+    const computed = await services.risk.stageAll(runId, await services.risk.activeRuleSet(), services.clock.today())
+    await services.risk.publishFull(runId, computed)
+
+    const events = (await services.dps.eventsSince(runId - 1)).filter((e) => e.serviceRef === 'S-GREEN')
+    expect(events).toMatchObject([
+      {
+        change: 'lost',
+        runId,
+        failingGates: [
+          { gate: 'cqc_rating', reason: 'CQC rating Requires improvement is below Good (rated on 2026-11-10)' },
+        ],
+      },
+    ])
+    expect((await services.dps.openTasks()).filter((t) => t.serviceRef === 'S-GREEN')).toHaveLength(1)
+    const response = await request(app)
+      .post(`/api/v1/dps/${fixture.dpsId}/awards`)
+      .set(bearer('compliance'))
+      .send(award({ serviceRef: 'S-GREEN', lotId: fixture.lots.southCentral }))
+    expect(response.status).toBe(409)
+    expect(response.body.details.map((d: { gate: string }) => d.gate)).toEqual(['cqc_rating'])
   })
 })
 

@@ -388,6 +388,85 @@ describe('compliance actions', () => {
   })
 })
 
+describe('an action plan is due 14 days after a Requires Improvement or Poor assessment (SPEC §7, §8)', () => {
+  let services: Services
+  let app: Express
+  let ids: Ids
+  let officer: SignedInAgent
+
+  beforeAll(async () => {
+    services = createTestServices()
+    ids = await seedSmallBorough(services)
+    // Oak Homecare (SVC-AMBER) was assessed Requires Improvement on 10 November 2026: its action plan is due on the 24th.
+    await services.observations.append([
+      {
+        serviceId: ids.amber,
+        indicator: 'quality_assessment',
+        source: 'council_form',
+        observedOn: '2026-11-10',
+        value: 'requires_improvement',
+        naturalKey: 'qa:amber:ri',
+      },
+    ])
+    await services.risk.recomputeServices([ids.amber], 'test')
+    app = appWithAllRoutes(services)
+    officer = await signIn(app, services, 'compliance')
+  })
+
+  async function openPlan(ref: string, fields: Record<string, string>) {
+    return officer.agent
+      .post(`/services/${ref}/actions`)
+      .type('form')
+      .send({
+        _csrf: await officer.csrf(`/services/${ref}/actions/new`),
+        kind: 'action_plan',
+        owner: 'Sam Officer',
+        ...dateParts('openedOn', TEST_TODAY),
+        ...fields,
+      })
+  }
+
+  it('says so on the form and fills in the due date for an action plan', async () => {
+    const form = await officer.agent.get('/services/SVC-AMBER/actions/new?kind=action_plan')
+    expect(form.status).toBe(200)
+    expect(form.text).toContain(
+      'The Requires Improvement assessment of 10 November 2026 needs an action plan by 24 November 2026',
+    )
+    expect(form.text).toMatch(/id="dueOn-day"[^>]*value="24"/)
+    expect(form.text).toMatch(/id="dueOn-month"[^>]*value="11"/)
+    // Another kind of action is not given the action plan's date; a service that owes nothing gets no message.
+    expect((await officer.agent.get('/services/SVC-AMBER/actions/new?kind=notice_of_concern')).text).not.toMatch(
+      /id="dueOn-day"[^>]*value="24"/,
+    )
+    const green = await officer.agent.get('/services/SVC-GREEN/actions/new?kind=action_plan')
+    expect(green.text).not.toContain('data-testid="action-plan-owed"')
+  })
+
+  it('dates an action plan opened without a due date 14 days after the assessment; a given date stays', async () => {
+    const opened = await openPlan('SVC-AMBER', {})
+    expect(opened.status).toBe(303)
+    const [plan] = await services.compliance.actions.listForService(ids.amber)
+    expect(plan).toMatchObject({ kind: 'action_plan', dueOn: '2026-11-24' })
+    // Once a plan is open the service owes none, and the form stops saying so.
+    expect(await services.compliance.actionPlanDueFor(ids.amber)).toBeNull()
+    const form = await officer.agent.get('/services/SVC-AMBER/actions/new?kind=action_plan')
+    expect(form.text).not.toContain('data-testid="action-plan-owed"')
+
+    // A service with no such assessment: no due date is invented.
+    expect((await openPlan('SVC-GREEN', {})).status).toBe(303)
+    expect((await services.compliance.actions.listForService(ids.green))[0]?.dueOn).toBeNull()
+    // A due date typed in is kept.
+    expect((await openPlan('SVC-GREEN', dateParts('dueOn', '2026-12-10'))).status).toBe(303)
+    expect((await services.compliance.actions.listForService(ids.green)).map((a) => a.dueOn)).toContain('2026-12-10')
+  })
+
+  it('links the assessment page to the action plan it needs', async () => {
+    const [assessment] = await services.assessments.assessmentsFor(ids.amber)
+    const page = await officer.agent.get(`/services/SVC-AMBER/assessments/${assessment!.id}`)
+    expect(page.text).toContain('href="/services/SVC-AMBER/actions/new?kind&#x3D;action_plan&amp;due&#x3D;2026-11-24"')
+  })
+})
+
 describe('the service page for each role', () => {
   let services: Services
   let app: Express

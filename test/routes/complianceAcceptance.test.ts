@@ -106,6 +106,10 @@ describe('acceptance: the compliance officer’s walk through a Green service', 
     expect(audit.match(/compliance@example\.org/g)?.length).toBeGreaterThanOrEqual(3)
     expect(audit).toContain('Override to Red until 15 January 2027')
     expect(audit).toContain('Action plan opened, owner compliance@example.org, due 7 December 2026')
+    expect(audit).toContain('Intelligence recorded')
+    expect(audit).toContain(
+      'Safeguarding decision on 20 November 2026, outcome open, reference SG-7001: Neglect allegation, section 42 enquiry opened',
+    )
 
     // And in the admin's audit log.
     const admin = await signInAs('admin@example.org', 'demo-admin-password')
@@ -114,6 +118,13 @@ describe('acceptance: the compliance officer’s walk through a Green service', 
     for (const step of ['override.set', 'action.opened', 'intelligence.recorded', 'user.signed_in']) {
       expect(log.text).toContain(step)
     }
+    // Filtered to the service (by its reference, as the service page links it): all three steps, whichever key
+    // each write used (overrides and actions are kept under the service's id, entries under its reference).
+    const byService = await admin.get('/admin/audit?entityType=service&entityId=SVC-GREEN')
+    expect(byService.status).toBe(200)
+    expect(byService.text).toContain('of 3 entries matching the filters')
+    for (const step of ['Override set', 'Action opened', 'Intelligence recorded'])
+      expect(byService.text).toContain(step)
 
     // The assessor: the RAG and its reasons, but no entry forms and no notes.
     const assessor = await signInAs('assessor@example.org', 'demo-assessor-password')
@@ -129,6 +140,17 @@ describe('acceptance: the compliance officer’s walk through a Green service', 
       '<form method="post"',
     ]) {
       expect(seen.text, hidden).not.toContain(hidden)
+    }
+    // Nor through the API, the CSV export or the printable report.
+    const api = await assessor.get('/api/v1/services/SVC-GREEN')
+    expect(api.status).toBe(200)
+    expect(api.body.rag).toBe('red')
+    expect(api.body.override).toMatchObject({ level: 'red', expiresOn: '2027-01-15' })
+    for (const path of ['/api/v1/services/SVC-GREEN', '/services.csv', '/services/SVC-GREEN/report']) {
+      const text = (await assessor.get(path)).text
+      for (const hidden of ['Neglect allegation', 'SG-7001', 'Provider to send a safeguarding action plan']) {
+        expect(text, `${hidden} in ${path}`).not.toContain(hidden)
+      }
     }
     expect((await assessor.get('/services/SVC-GREEN/intelligence/new?kind=safeguarding_decision')).status).toBe(403)
     expect((await assessor.get('/services/SVC-GREEN/override')).status).toBe(403)

@@ -58,7 +58,22 @@ describe('GET /', () => {
     const oak = response.text.indexOf('Oak Homecare')
     expect(ash).toBeLessThan(elm)
     expect(elm).toBeLessThan(oak)
+    const desc = (await assessor.agent.get('/?sort=name&dir=desc')).text
+    expect(desc.indexOf('Oak Homecare')).toBeLessThan(desc.indexOf('Elm House'))
+    expect(desc.indexOf('Elm House')).toBeLessThan(desc.indexOf('Ash Lodge'))
   })
+
+  it.each(['rag', 'name', 'provider', 'type', 'area', 'eligible', 'changed'])(
+    'sorts by %s either way, marking the column sorted',
+    async (sort) => {
+      for (const dir of ['asc', 'desc']) {
+        const response = await assessor.agent.get(`/?sort=${sort}&dir=${dir}`)
+        expect(response.status).toBe(200)
+        expect(response.text).toContain('Showing 1 to 3 of 3 services')
+        expect(response.text).toContain(`aria-sort="${dir === 'asc' ? 'ascending' : 'descending'}"`)
+      }
+    },
+  )
 
   it('answers bad filters with 400 and the field named', async () => {
     const response = await assessor.agent.get('/?rag=purple')
@@ -122,5 +137,97 @@ describe('DPS eligibility on the dashboard', () => {
     const api = await assessor.agent.get('/api/v1/services?eligible=true')
     expect(api.body.services.map((s: { ref: string }) => s.ref)).toEqual(['SVC-AMBER'])
     expect(api.body.services[0].eligible).toBe(true)
+  })
+})
+
+describe('dashboard pagination', () => {
+  it('pages the table, keeping the filters and sort in the links', async () => {
+    const first = await assessor.agent.get('/?sort=name&dir=asc&pageSize=2')
+    expect(first.status).toBe(200)
+    expect(first.text).toContain('Showing 1 to 2 of 3 services')
+    expect(first.text).toContain('Page 1 of 2')
+    expect(first.text).toContain('Ash Lodge')
+    expect(first.text).toContain('Elm House')
+    expect(first.text).not.toContain('Oak Homecare')
+    const next = /href="([^"]+)" rel="next"/
+      .exec(first.text)?.[1]
+      ?.replace(/&amp;/g, '&')
+      .replace(/&#x3D;/g, '=')
+    expect(next).toBeDefined()
+    const nextParams = new URL(next as string, 'http://x').searchParams
+    expect(Object.fromEntries(nextParams)).toMatchObject({ sort: 'name', page: '2', pageSize: '2' })
+
+    const second = await assessor.agent.get(next as string)
+    expect(second.text).toContain('Showing 3 to 3 of 3 services')
+    expect(second.text).toContain('Oak Homecare')
+    expect(second.text).not.toContain('Ash Lodge')
+    expect(second.text).toMatch(/rel="prev"/)
+    expect(second.text).not.toMatch(/rel="next"/)
+  })
+
+  it('refuses a page size out of range with 400', async () => {
+    expect((await assessor.agent.get('/?pageSize=0')).status).toBe(400)
+    expect((await assessor.agent.get('/?page=-1')).status).toBe(400)
+  })
+})
+
+describe('changed since the last run', () => {
+  it('lists the services whose RAG changed after the last full run, with the reason', async () => {
+    const own = createTestServices()
+    const ids = await seedSmallBorough(own)
+    const ownApp = appWithAllRoutes(own)
+    const officer = await signIn(ownApp, own, 'compliance')
+    const quiet = await officer.agent.get('/')
+    const section = (html: string) => html.slice(html.indexOf('id="changes"'), html.indexOf('id="changes"') + 4000)
+    expect(section(quiet.text)).not.toContain('Ash Lodge')
+
+    await own.observations.append([
+      {
+        serviceId: ids.green,
+        indicator: 'embargo',
+        source: 'council_form',
+        observedOn: '2026-11-20',
+        value: 'embargo',
+        naturalKey: 'council:embargo:changed-test',
+      },
+    ])
+    await own.risk.recomputeServices([ids.green], 'test entry')
+
+    const changed = await officer.agent.get('/')
+    expect(section(changed.text)).toContain('Ash Lodge')
+    expect(section(changed.text)).toContain('Embargo on new placements since 2026-11-20')
+  })
+})
+
+describe('service page detail', () => {
+  it('shows each indicator with its level, value, date, age and source', async () => {
+    const response = await assessor.agent.get('/services/SVC-RED')
+    const row = /<tr class="govuk-table__row" data-indicator="cqc_rating">([\s\S]*?)<\/tr>/.exec(response.text)?.[1]
+    expect(row).toBeDefined()
+    expect(row).toContain('CQC rating')
+    expect(row).toContain('govuk-tag--red')
+    expect(row).toContain('Inadequate')
+    expect(row).toContain('14 March 2026')
+    expect(row).toContain('8 months ago')
+    expect(row).toContain('CQC API')
+    const safeguarding = await assessor.agent.get('/services/SVC-AMBER')
+    const sgRow = /data-indicator="safeguarding">([\s\S]*?)<\/tr>/.exec(safeguarding.text)?.[1]
+    expect(sgRow).toContain('govuk-tag--orange')
+    expect(sgRow).toContain('Council CSV import')
+  })
+
+  it('draws the RAG history from a JSON block, with a table of the same data beside the canvas', async () => {
+    const response = await assessor.agent.get('/services/SVC-RED')
+    expect(response.text).toMatch(
+      /<canvas id="rag-history" data-chart="rag-history-data" role="img" aria-label="RAG history for Elm House/,
+    )
+    const json = /<script type="application\/json" id="rag-history-data">([\s\S]*?)<\/script>/.exec(response.text)?.[1]
+    const data = JSON.parse(json as string) as { type: string; points: Array<{ at: string; rag: string }> }
+    expect(data.type).toBe('rag-history')
+    expect(data.points.length).toBeGreaterThan(0)
+    expect(data.points.at(-1)).toMatchObject({ rag: 'red' })
+    expect(response.text).toContain('data-testid="history-table"')
+    expect(response.text).toMatch(/chart\.umd\.js/)
+    expect(response.text).not.toMatch(/https?:\/\/cdn|jsdelivr|unpkg/)
   })
 })

@@ -56,20 +56,52 @@ async function eastTier1(): Promise<string[]> {
   return referral!.eligible.filter((entry) => entry.tier === 'tier1').map((entry) => entry.serviceRef)
 }
 
-async function recordEmbargo(ref: string, from: string): Promise<void> {
-  const service = await services.serviceRepository.findByRef(ref)
-  await services.observations.append([
-    {
-      serviceId: service!.id,
-      indicator: 'embargo',
-      source: 'council_form',
-      observedOn: from,
-      value: 'embargo',
-      enteredBy: 'compliance@test.example',
-      naturalKey: `test-embargo:${ref}:${from}`,
-    },
-  ])
-  await services.risk.recomputeServices([service!.id], 'embargo entered')
+/** Records an embargo as a compliance officer does: the intelligence form, with its CSRF token. Returns the entry id. */
+async function recordEmbargoByForm(agent: SignedInAgent, ref: string, from: string): Promise<number> {
+  const form = await agent.agent.get(`/services/${ref}/intelligence/new?kind=embargo`)
+  expect(form.status).toBe(200)
+  const [year, month, day] = from.split('-')
+  const response = await agent.agent
+    .post(`/services/${ref}/intelligence`)
+    .type('form')
+    .send({
+      _csrf: csrfTokenFrom(form.text),
+      kind: 'embargo',
+      'date-day': day,
+      'date-month': month,
+      'date-year': year,
+      'end_date-day': '',
+      'end_date-month': '',
+      'end_date-year': '',
+      reference: `EMB-${ref}`,
+      notes: 'Safeguarding concerns: no new placements',
+    })
+  expect(response.status).toBe(303)
+  return Number(/\/intelligence\/(\d+)\?saved=recorded$/.exec(response.headers.location!)![1])
+}
+
+/** Lifts an embargo through the edit form: the same entry, with an end date. */
+async function liftEmbargoByForm(agent: SignedInAgent, ref: string, entryId: number, from: string, to: string) {
+  const form = await agent.agent.get(`/services/${ref}/intelligence/${entryId}/edit`)
+  expect(form.status).toBe(200)
+  const [year, month, day] = from.split('-')
+  const [endYear, endMonth, endDay] = to.split('-')
+  const response = await agent.agent
+    .post(`/services/${ref}/intelligence/${entryId}/edit`)
+    .type('form')
+    .send({
+      _csrf: csrfTokenFrom(form.text),
+      kind: 'embargo',
+      'date-day': day,
+      'date-month': month,
+      'date-year': year,
+      'end_date-day': endDay,
+      'end_date-month': endMonth,
+      'end_date-year': endYear,
+      reference: `EMB-${ref}`,
+      notes: 'Lifted after review',
+    })
+  expect(response.status).toBe(303)
 }
 
 describe('DPS pages: roles', () => {
@@ -137,7 +169,27 @@ describe('DPS pages: reading', () => {
     expect(row.slice(0, row.indexOf('</tr>'))).toContain('Not eligible')
     expect(row.slice(0, row.indexOf('</tr>'))).toContain(ineligible.failingGates[0]!.reason.replaceAll("'", '&#x27;'))
     expect(page.text).toContain('data-testid="awards-table"')
-    expect(page.text).toContain('No new packages were awarded under this DPS in the last 12 months.')
+    // The demo's year of awards: per member, and the share that went to off-contract services.
+    const share = framework!.offContractShare
+    expect(share.awards).toBeGreaterThan(20)
+    expect(share.offContract).toBeGreaterThan(0)
+    expect(page.text).toContain(
+      `${share.offContract} of ${share.awards} new packages (${Math.round(share.share! * 100)}%) awarded in the last 12 months went to off-contract services.`,
+    )
+    const awarded = framework!.lots.flatMap((lot) => lot.members).find((m) => m.awardsLast12Months > 0)!
+    const awardedRow = page.text.slice(page.text.indexOf(`data-member="${awarded.ref}"`))
+    expect(awardedRow.slice(0, awardedRow.indexOf('</tr>'))).toContain(
+      `${awarded.weeklyHoursLast12Months} hours a week`,
+    )
+    expect(section(page.text, 'awards-table')).toContain('DEMO-')
+    const quarters = section(page.text, 'off-contract-quarters')
+    for (const quarter of framework!.offContractByQuarter) {
+      expect(quarters).toContain(
+        `<td class="govuk-table__cell govuk-table__cell--numeric">${quarter.share.awards}</td>`,
+      )
+    }
+    const shares = framework!.offContractByQuarter.map((q) => q.share.share ?? 0)
+    expect(shares[0]).toBeGreaterThan(shares[3]!)
   })
 
   it('lists open "review membership" tasks for compliance on /dps', async () => {
@@ -232,7 +284,9 @@ describe('DPS pages: awards and tasks', () => {
       expect(response.text).toContain(message)
     }
     expect(response.text).toContain('value="2026-02-31"')
-    expect((await services.dps.getFramework(dpsId))!.awardsLast12Months).toEqual([])
+    expect(
+      (await services.dps.getFramework(dpsId))!.awardsLast12Months.filter((a) => !/^DEMO-/.test(a.reference)),
+    ).toEqual([])
   })
 
   it('refuses a POST without the CSRF token', async () => {
@@ -241,7 +295,9 @@ describe('DPS pages: awards and tasks', () => {
       .type('form')
       .send({ serviceRef: 'SVC-0024', lotId: '1', weeklyHours: '10', startDate: '2026-12-01', reference: 'NO-CSRF' })
     expect(response.status).toBe(403)
-    expect((await services.dps.getFramework(dpsId))!.awardsLast12Months).toEqual([])
+    expect(
+      (await services.dps.getFramework(dpsId))!.awardsLast12Months.filter((a) => !/^DEMO-/.test(a.reference)),
+    ).toEqual([])
   })
 
   it('closes a review task with a note (audited), and asks for the note when it is missing', async () => {
@@ -280,10 +336,14 @@ describe('Acceptance: an embargo on a Tier 1 service of the demo DPS', () => {
     expect(tier1Before.length).toBeGreaterThanOrEqual(2)
     const embargoed = tier1Before[0]!
     const lot = (await services.dpsRepository.getDps(dpsId))!.lots.find((l) => l.name === 'Tier 1: East and West')!
+    // Eligible a moment ago: the referral offers it, with a link to award it a package.
+    const offered = await compliance.agent.get(`/dps/${dpsId}/referral?area=East&type=home_care`)
+    expect(refsIn(section(offered.text, 'referral-eligible'))[0]).toBe(embargoed)
 
-    await recordEmbargo(embargoed, '2026-11-20')
+    // Compliance records the embargo through the intelligence form.
+    const entryId = await recordEmbargoByForm(compliance, embargoed, '2026-11-20')
 
-    // From the page: refused, nothing recorded, the reason in the error summary.
+    // From the page, at once: refused, nothing recorded, the reason in the error summary.
     const form = await compliance.agent.get(`/dps/${dpsId}/awards/new?serviceRef=${embargoed}&lotId=${lot.id}`)
     const page = await compliance.agent
       .post(`/dps/${dpsId}/awards`)
@@ -303,24 +363,23 @@ describe('Acceptance: an embargo on a Tier 1 service of the demo DPS', () => {
     expect(summary).toContain(`${embargoed} cannot receive new packages under this lot`)
     expect(summary).toContain('Embargo on new placements since 2026-11-20')
 
-    // From the API: 409 naming the embargo gate.
+    // From the API (a broker's script with a token): 409 naming the embargo gate.
     const issued = await new ApiTokensRepository(services.db).create(
       { name: 'broker-script', role: 'compliance' },
       'test',
     )
-    const api = await request(app)
-      .post(`/api/v1/dps/${dpsId}/awards`)
-      .set('Authorization', `Bearer ${issued.secret}`)
-      .send({
-        serviceRef: embargoed,
-        lotId: lot.id,
-        weeklyHours: 10,
-        startDate: '2026-12-01',
-        reference: 'PKG-ACCEPT-2',
-      })
+    const awardByApi = (serviceRef: string, reference: string) =>
+      request(app)
+        .post(`/api/v1/dps/${dpsId}/awards`)
+        .set('Authorization', `Bearer ${issued.secret}`)
+        .send({ serviceRef, lotId: lot.id, weeklyHours: 10, startDate: '2026-12-01', reference })
+    const api = await awardByApi(embargoed, 'PKG-ACCEPT-2')
     expect(api.status).toBe(409)
+    expect(api.body.error).toContain('Embargo on new placements since 2026-11-20')
     expect(api.body.details).toContainEqual({ gate: 'embargo', reason: 'Embargo on new placements since 2026-11-20' })
-    expect((await services.dps.getFramework(dpsId))!.awardsLast12Months).toEqual([])
+    expect(
+      (await services.dps.getFramework(dpsId))!.awardsLast12Months.filter((a) => !/^DEMO-/.test(a.reference)),
+    ).toEqual([])
 
     // The referral for its zone: the other Tier 1 services first, it under "not eligible: embargo since ...".
     const referral = await compliance.agent.get(`/dps/${dpsId}/referral?area=East&type=home_care`)
@@ -331,9 +390,68 @@ describe('Acceptance: an embargo on a Tier 1 service of the demo DPS', () => {
     const row = ineligible.slice(ineligible.indexOf(`data-referral="${embargoed}"`))
     expect(row.slice(0, row.indexOf('</tr>'))).toContain('not eligible: embargo on new placements since 2026-11-20')
 
-    // And the loss is an event for the morning list, with a review task for compliance.
-    const events = await services.dps.eventsSince(0)
-    expect(events.at(-1)).toMatchObject({ serviceRef: embargoed, change: 'lost' })
+    // The loss is on the morning list with its reason, and compliance has a "review membership" task.
+    const morning = await compliance.agent.get('/morning')
+    const lost = section(morning.text, 'morning-eligibility')
+    const name = (await services.serviceRepository.findByRef(embargoed))!.name.replaceAll("'", '&#x27;')
+    const lostRow = lost.slice(lost.indexOf(name))
+    expect(lostRow.slice(0, lostRow.indexOf('</tr>'))).toContain('Embargo on new placements since 2026-11-20')
     expect((await services.dps.openTasks()).some((t) => t.serviceRef === embargoed)).toBe(true)
+    expect((await compliance.agent.get('/dps')).text).toContain(name)
+
+    // Lifting the embargo (the same entry, with an end date) restores eligibility: regained, and the award goes through.
+    await liftEmbargoByForm(compliance, embargoed, entryId, '2026-11-20', '2026-11-22')
+    const events = await services.dps.eventsSince(0)
+    expect(events.at(-1)).toMatchObject({
+      serviceRef: embargoed,
+      change: 'regained',
+      summary: expect.stringMatching(
+        /^Regained eligibility for Tier 1: East and West .*\(lost on \d{4}-\d\d-\d\d: Embargo/,
+      ),
+    })
+    const regainedOnMorning = section((await compliance.agent.get('/morning')).text, 'morning-eligibility')
+    const regainedRow = regainedOnMorning.slice(regainedOnMorning.lastIndexOf(name))
+    expect(regainedRow.slice(0, regainedRow.indexOf('</tr>'))).toContain(
+      'No longer: Embargo on new placements since 2026-11-20',
+    )
+    const after = await awardByApi(embargoed, 'PKG-ACCEPT-3')
+    expect(after.status).toBe(201)
+    expect(after.body).toMatchObject({ serviceRef: embargoed, reference: 'PKG-ACCEPT-3' })
+  })
+
+  it('bars awards at once when the embargo is recorded through the API', async () => {
+    const north = await services.dps.referral(dpsId, { area: 'North', serviceType: 'home_care' })
+    const target = north!.eligible.find((entry) => entry.tier === 'tier1')!
+    const issued = await new ApiTokensRepository(services.db).create(
+      { name: 'council-feed', role: 'compliance' },
+      'test',
+    )
+    const recorded = await request(app)
+      .post(`/api/v1/services/${target.serviceRef}/intelligence`)
+      .set('Authorization', `Bearer ${issued.secret}`)
+      .send({ kind: 'embargo', date: '2026-11-21', reference: 'EMB-API-1' })
+    expect(recorded.status).toBe(201)
+    const award = await request(app)
+      .post(`/api/v1/dps/${dpsId}/awards`)
+      .set('Authorization', `Bearer ${issued.secret}`)
+      .send({
+        serviceRef: target.serviceRef,
+        lotId: target.lotId,
+        weeklyHours: 7,
+        startDate: '2026-12-01',
+        reference: 'X1',
+      })
+    expect(award.status).toBe(409)
+    expect(award.body.details).toContainEqual({ gate: 'embargo', reason: 'Embargo on new placements since 2026-11-21' })
+    const listed = await request(app).get('/api/v1/dps').set('Authorization', `Bearer ${issued.secret}`)
+    const member = listed.body.dps
+      .find((d: { id: number }) => d.id === dpsId)
+      .lots.find((l: { id: number }) => l.id === target.lotId)
+      .members.find((m: { ref: string }) => m.ref === target.serviceRef)
+    expect(member).toMatchObject({ status: 'admitted', eligible: false })
+    expect(member.failingGates).toContainEqual({
+      gate: 'embargo',
+      reason: 'Embargo on new placements since 2026-11-21',
+    })
   })
 })

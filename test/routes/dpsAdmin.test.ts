@@ -125,6 +125,52 @@ describe('admin DPS pages', () => {
     expect(await audit.count({ action: 'dps.lot_added' })).toBe(1)
   })
 
+  it('changes a lot (audited), refusing a taken name and a new type of service while it has members', async () => {
+    const dpsId = await createDps()
+    const lotId = await addTier1South(dpsId)
+    await submit(`/admin/dps/${dpsId}/lots/new`, { name: 'Tier 2', tier: 'tier2', serviceType: 'home_care' })
+    const manage = await admin.agent.get(`/admin/dps/${dpsId}`)
+    expect(manage.text).toContain(`href="/admin/dps/${dpsId}/lots/${lotId}"`)
+    const form = await admin.agent.get(`/admin/dps/${dpsId}/lots/${lotId}`)
+    expect(form.status).toBe(200)
+    expect(form.text).toContain('Change a lot')
+    expect(form.text).toContain('value="South, Central"')
+    const path = `/admin/dps/${dpsId}/lots/${lotId}`
+    const fields = {
+      name: 'Tier 1: South and Central',
+      tier: 'tier1',
+      serviceType: 'home_care',
+      zone: 'South and Central',
+    }
+
+    const taken = await submit(path, { ...fields, name: 'tier 2' })
+    expect(taken.status).toBe(400)
+    expect(taken.text).toContain('already has a lot called tier 2')
+    const noZone = await submit(path, { ...fields, zone: '' })
+    expect(noZone.status).toBe(400)
+    expect(noZone.text).toContain('Enter the zone this Tier 1 lot leads')
+
+    const changed = await submit(path, { ...fields, areas: 'South, Central, Riverside' })
+    expect(changed.status).toBe(303)
+    expect(changed.headers.location).toBe(`/admin/dps/${dpsId}?done=lotChanged`)
+    expect(await services.dpsRepository.findLot(lotId)).toMatchObject({
+      name: 'Tier 1: South and Central',
+      zone: 'South and Central',
+      areas: ['South', 'Central', 'Riverside'],
+    })
+    const [entry] = await audit.list({ action: 'dps.lot_changed', limit: 1 })
+    expect(entry).toMatchObject({ actor: 'admin@test.example', entityId: String(lotId) })
+    expect(entry?.before).toMatchObject({ name: 'Tier 1: South', areas: ['South', 'Central'] })
+    expect(entry?.after).toMatchObject({ name: 'Tier 1: South and Central' })
+
+    await submit(`/admin/dps/${dpsId}/members/new`, { serviceRef: 'SVC-AMBER', lotId: String(lotId), on: '2026-11-01' })
+    const otherType = await submit(path, { ...fields, serviceType: 'supported_living' })
+    expect(otherType.status).toBe(400)
+    expect(otherType.text).toContain('1 member is a home care service: remove them before changing the type of service')
+    expect((await services.dpsRepository.findLot(lotId))?.serviceType).toBe('home_care')
+    expect((await admin.agent.get(`/admin/dps/${dpsId}/lots/999999`)).status).toBe(404)
+  })
+
   it('admits a service (audited, eligibility evaluated at once), refusing unknown services and the wrong type', async () => {
     const dpsId = await createDps()
     const lotId = await addTier1South(dpsId)

@@ -1,7 +1,12 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import type { Express } from 'express'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error the build script is plain JavaScript, without type declarations
+import { compileStylesheet } from '../../scripts/build.mjs'
 import type { Services } from '../../src/services/container.js'
 import { seedDemoBorough } from '../../src/services/demoSeedService.js'
 import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
@@ -135,5 +140,131 @@ describe('GET /services/:ref/report', () => {
     const page = await assessor.agent.get('/services/SVC-FORMULA')
     expect(page.text).toContain('href="/services/SVC-FORMULA/report"')
     expect((await assessor.agent.get('/services/NOPE/report')).status).toBe(404)
+  })
+})
+
+function decodeHtml(text: string): string {
+  return text.replaceAll('&amp;', '&').replaceAll('&#x3D;', '=').replaceAll('&quot;', '"').replaceAll('&#x27;', "'")
+}
+
+function linkedCsv(html: string): string {
+  const href = /data-testid="tables-csv"><a class="govuk-link" href="([^"]+)"/.exec(html)?.[1]
+  if (!href) throw new Error('The page has no CSV link for its tables')
+  return decodeHtml(href)
+}
+
+function rawRows(text: string): string[][] {
+  return parse(text, { bom: true, relax_column_count: true }) as string[][]
+}
+
+describe('?format=csv: the tables of every table view, as the page shows them', () => {
+  it('exports the due-next queue with the rows of the page, in order', async () => {
+    const page = await compliance.agent.get('/assessments/due')
+    expect(page.status).toBe(200)
+    const table = /data-testid="due-next">([\s\S]*?)<\/table>/.exec(page.text)?.[1] ?? ''
+    const names = [...table.matchAll(/\/assessments">([^<]+)<\/a><br><span class="govuk-body-s">([^<]*)<\/span>/g)].map(
+      (m) => decodeHtml(`${m[1]} ${m[2]}`),
+    )
+    expect(names.length).toBeGreaterThan(5)
+    expect(linkedCsv(page.text)).toBe('/assessments/due?format=csv')
+
+    const csv = await compliance.agent.get('/assessments/due?format=csv&table=due-next')
+    expect(csv.status).toBe(200)
+    expect(csv.headers['content-type']).toContain('text/csv')
+    expect(csv.headers['content-disposition']).toMatch(
+      /attachment; filename="?assessments-due-due-next-\d{4}-\d{2}-\d{2}\.csv/,
+    )
+    const rows = csvRows(csv.text)
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      'Rank',
+      'Service',
+      'RAG',
+      'Last assessed',
+      'Next assessment due',
+      'Follow-up',
+    ])
+    // The same names, as a spreadsheet will show them (a name starting a formula is neutralised).
+    expect(rows.map((r) => r.Service)).toEqual(names.map((name) => (/^[=+\-@]/.test(name) ? `'${name}` : name)))
+    expect(rows.map((r) => r.Rank)).toEqual(names.map((_, i) => String(i + 1)))
+  })
+
+  it('applies the page’s filters: a DPS referral for one pen picture', async () => {
+    const dps = (await assessor.agent.get('/api/v1/dps')).body.dps[0] as { id: number }
+    const query = 'area=North&type=home_care'
+    const page = await assessor.agent.get(`/dps/${dps.id}/referral?${query}`)
+    expect(page.status).toBe(200)
+    const eligibleTable = /data-testid="referral-eligible">([\s\S]*?)<\/table>/.exec(page.text)?.[1] ?? ''
+    const refs = [...eligibleTable.matchAll(/data-referral="([^"]+)"/g)].map((m) => m[1])
+    expect(refs.length).toBeGreaterThan(0)
+    const href = linkedCsv(page.text)
+    expect(href).toBe(`/dps/${dps.id}/referral?${query}&format=csv`)
+    const eligible = csvRows((await assessor.agent.get(`${href}&table=referral-eligible`)).text)
+    expect(eligible.map((r) => r.Order)).toEqual(refs.map((_, i) => String(i + 1)))
+    // Another pen picture, other rows: the export follows the query it is given.
+    const south = csvRows(
+      (await assessor.agent.get(`/dps/${dps.id}/referral?area=South&type=home_care&format=csv&table=referral-eligible`))
+        .text,
+    )
+    const southPage = await assessor.agent.get(`/dps/${dps.id}/referral?area=South&type=home_care`)
+    const southTable = /data-testid="referral-eligible">([\s\S]*?)<\/table>/.exec(southPage.text)?.[1] ?? ''
+    expect(south).toHaveLength([...southTable.matchAll(/data-referral="/g)].length)
+    expect(south.length).not.toBe(eligible.length)
+  })
+
+  it('puts several tables in one file, each under its title, and leaves out "nothing here" rows', async () => {
+    const page = await compliance.agent.get('/services/SVC-FORMULA')
+    const rows = rawRows((await compliance.agent.get(linkedCsv(page.text))).text)
+    const titles = rows.filter((r) => r.length === 1 && r[0] !== '').map((r) => r[0])
+    expect(titles).toEqual(
+      expect.arrayContaining(['Indicators', 'RAG changes', 'Events, newest first', 'Observations']),
+    )
+    expect(rows.some((r) => r.some((cell) => cell.includes('Nothing recorded yet')))).toBe(false)
+  })
+
+  it('shows each role only what its page shows', async () => {
+    const path = '/services/SVC-FORMULA?format=csv&table=observations-table'
+    const officer = rawRows((await compliance.agent.get(path)).text)
+    const reader = rawRows((await assessor.agent.get(path)).text)
+    expect(officer[0]).toContain('Reference and notes')
+    expect(officer.flat().join(' ')).toContain('Confidential note about a resident')
+    expect(reader[0]).not.toContain('Reference and notes')
+    expect(reader.flat().join(' ')).not.toContain('Confidential note')
+    expect(reader.flat().join(' ')).not.toContain('EMB-SECRET-1')
+    expect((await assessor.agent.get('/morning?format=csv')).status).toBe(403)
+  })
+
+  it('neutralises formulas, keeps bad filters an HTML error, and 404s for a table the page has not', async () => {
+    const dashboard = rawRows((await assessor.agent.get('/?q=Plus&format=csv&table=services-table')).text)
+    const evil = dashboard.find((r) => r.some((cell) => cell.includes('HYPERLINK')))
+    expect(evil?.find((cell) => cell.includes('HYPERLINK'))?.startsWith('\'=HYPERLINK("http://evil.example"')).toBe(
+      true,
+    )
+    expect(evil).toContain("'+Plus Care Ltd")
+    const bad = await assessor.agent.get('/providers?show=nonsense&format=csv')
+    expect(bad.status).toBe(400)
+    expect(bad.headers['content-type']).toContain('text/html')
+    const missing = await assessor.agent.get('/assessments/due?format=csv&table=nope')
+    expect([403, 404]).toContain(missing.status)
+    expect((await compliance.agent.get('/assessments/due?format=csv&table=nope')).status).toBe(404)
+  })
+
+  it('links from pages without an export of their own only', async () => {
+    expect((await assessor.agent.get('/')).text).not.toContain('data-testid="tables-csv"')
+    expect((await assessor.agent.get('/market')).text).not.toContain('data-testid="tables-csv"')
+    expect((await compliance.agent.get('/morning')).text).toContain('data-testid="tables-csv"')
+  })
+})
+
+describe('the print stylesheet', () => {
+  it('is compiled into the application stylesheet: navigation and forms hidden, tags kept legible', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'css-'))
+    compileStylesheet(dir)
+    const css = readFileSync(path.join(dir, 'application.css'), 'utf8')
+    const print = [...css.matchAll(/@media print\{([\s\S]*?)\}\}/g)].map((m) => m[1]).join('\n')
+    expect(print).toMatch(
+      /\.govuk-header[^{]*\.govuk-service-navigation[^{]*\.app-no-print[^{]*form\{display:none ?!important/,
+    )
+    expect(print).toContain('.govuk-tag{border:1px solid')
+    expect(css).toContain('.app-market-dates__fields')
   })
 })

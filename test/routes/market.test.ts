@@ -92,6 +92,45 @@ describe('market summary of the demo borough, today vs 12 months ago (acceptance
     }
   })
 
+  it('matches today’s RAG mix as published on the dashboard, by group too, with percentages of each group', () => {
+    // The summary recomputes from stored history; for today that must agree with the published snapshots.
+    const rows = services.db
+      .prepare(
+        `SELECT s.service_type AS type, s.area, c.rag, COUNT(*) AS n
+         FROM services s JOIN current_snapshots c ON c.service_id = s.id
+         WHERE s.contract_status = 'contracted' AND (s.registered_on IS NULL OR s.registered_on <= @date)
+           AND (s.deregistered_on IS NULL OR s.deregistered_on > @date)
+         GROUP BY 1, 2, 3`,
+      )
+      .all({ date: summary.to }) as Array<{ type: string; area: string; rag: string; n: number }>
+    const tally = (keep: (r: (typeof rows)[number]) => boolean) => {
+      const counts: Record<string, number> = { green: 0, amber: 0, red: 0 }
+      for (const r of rows.filter(keep)) counts[r.rag] = (counts[r.rag] ?? 0) + r.n
+      return counts
+    }
+    expect(mixCounts(summary, 'rag', 'to')).toEqual(tally(() => true))
+    for (const group of summary.byType) {
+      const counts = Object.fromEntries(group.mixes.rag.rows.map((row) => [row.key, row.to.count]))
+      expect(counts, group.key).toEqual(tally((r) => r.type === group.key))
+    }
+    for (const group of summary.byArea) {
+      const counts = Object.fromEntries(group.mixes.rag.rows.map((row) => [row.key, row.to.count]))
+      expect(counts, group.key).toEqual(tally((r) => r.area === group.key))
+    }
+    for (const group of [summary.overall, ...summary.byType, ...summary.byArea, ...summary.byDps]) {
+      for (const dimension of ['cqc', 'quality', 'rag'] as const) {
+        for (const when of ['from', 'to'] as const) {
+          const total = group.services[when]
+          const shares = group.mixes[dimension].rows.map((row) => row[when])
+          expect(shares.reduce((sum, share) => sum + share.count, 0)).toBe(total)
+          for (const share of shares) {
+            expect(share.percent).toBeCloseTo(total === 0 ? 0 : (share.count * 100) / total, 1)
+          }
+        }
+      }
+    }
+  })
+
   it('shows a different mix at the two dates', () => {
     expect(mixCounts(summary, 'cqc', 'from')).not.toEqual(mixCounts(summary, 'cqc', 'to'))
     expect(mixCounts(summary, 'rag', 'from')).not.toEqual(mixCounts(summary, 'rag', 'to'))

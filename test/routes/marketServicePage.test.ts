@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync'
 import type { Express } from 'express'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Services } from '../../src/services/container.js'
@@ -15,10 +16,12 @@ beforeAll(async () => {
   assessor = await signIn(app, services, 'assessor')
 })
 
-function chartData(html: string, id: string): { type: string; points: Array<{ at: string; rag: string }> } {
+type TimelineChart = { type: string; points: Array<{ at: string; rag: string; events: string[] }> }
+
+function chartData(html: string, id: string): TimelineChart {
   const json = new RegExp(`<script type="application/json" id="${id}-data">([^<]*)</script>`).exec(html)?.[1]
   if (!json) throw new Error(`No chart data ${id}`)
-  return JSON.parse(json.replaceAll('\\u003c', '<')) as { type: string; points: Array<{ at: string; rag: string }> }
+  return JSON.parse(json.replaceAll('\\u003c', '<')) as TimelineChart
 }
 
 describe('service page timeline', () => {
@@ -48,9 +51,31 @@ describe('service page timeline', () => {
       ['2026-10-01', 'amber'],
       ['2026-11-23', 'amber'],
     ])
+    // Each point names the events of its date, as the list does.
+    expect(chart.points.map((p) => p.events)).toEqual([
+      ['CQC rating: Good'],
+      ['Safeguarding decisions: Decision'],
+      ['First judged Amber'],
+    ])
     expect(timelinePage.text).toMatch(
       /<canvas id="service-timeline"[^>]*role="img" aria-label="Timeline of Oak Homecare/,
     )
+  })
+
+  it('exports the timeline table as CSV with the same rows', async () => {
+    const page = await assessor.agent.get('/services/SVC-AMBER')
+    expect(page.text).toContain('href="/services/SVC-AMBER/timeline.csv"')
+    const response = await assessor.agent.get('/services/SVC-AMBER/timeline.csv')
+    expect(response.status).toBe(200)
+    expect(response.headers['content-type']).toContain('text/csv')
+    const rows = parse(response.text, { bom: true, columns: true }) as Array<Record<string, string>>
+    expect(rows.map((r) => [r.Date, r.Event, r['What happened']])).toEqual([
+      ['2026-11-23', 'RAG change', 'First judged Amber'],
+      ['2026-10-01', 'Observation', 'Safeguarding decisions: Decision'],
+      ['2025-06-01', 'Observation', 'CQC rating: Good'],
+    ])
+    expect(rows.map((r) => r.Adverse)).toEqual(['no', 'yes', 'no'])
+    expect((await assessor.agent.get('/services/NOPE/timeline.csv')).status).toBe(404)
   })
 
   it('keeps the existing sections of the page', async () => {

@@ -44,7 +44,11 @@ function responseSchema(path: string, method: string, status: number): Json {
   return schema
 }
 
+/** Every documented answer a test checked against a real one: `get /market 200`. */
+const checked = new Set<string>()
+
 function expectConforms(path: string, method: string, status: number, body: unknown): void {
+  checked.add(`${method} ${path} ${status}`)
   const result = validatorFor(responseSchema(path, method, status)).safeParse(body)
   if (!result.success)
     throw new Error(`${method.toUpperCase()} ${path} ${status}: ${JSON.stringify(result.error.issues.slice(0, 5))}`)
@@ -163,6 +167,161 @@ describe('real answers conform to the document', () => {
   })
 })
 
+describe('the document itself', () => {
+  it('resolves every $ref, names each operation once and declares every path parameter', () => {
+    const components = (document.components as { schemas: Json }).schemas
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map(
+      (m) => m[1] as string,
+    )
+    expect(refs.length).toBeGreaterThan(20)
+    for (const name of refs) expect(components[name], `$ref ${name}`).toBeDefined()
+    const operationIds: string[] = []
+    for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
+      const templated = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])
+      for (const [method, operation] of Object.entries(item)) {
+        operationIds.push(operation.operationId as string)
+        const declared = ((operation.parameters ?? []) as Array<{ name: string; in: string; required?: boolean }>)
+          .filter((p) => p.in === 'path')
+          .map((p) => {
+            expect(p.required, `${method} ${path} ${p.name}`).toBe(true)
+            return p.name
+          })
+        expect(declared.sort(), `${method} ${path}`).toEqual([...templated].sort())
+        const responses = operation.responses as Record<string, Json>
+        expect(Object.keys(responses).length, `${method} ${path}`).toBeGreaterThan(0)
+        for (const [status, response] of Object.entries(responses)) {
+          expect(response.description, `${method} ${path} ${status}`).toBeTruthy()
+          // Each answer's schema converts into a validator (an unsupported keyword or a bad $ref throws here).
+          expect(() => validatorFor(responseSchema(path, method, Number(status)))).not.toThrow()
+        }
+      }
+    }
+    expect(new Set(operationIds).size).toBe(operationIds.length)
+    expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true)
+  })
+
+  it('documents only routes that exist', () => {
+    const served = new Set<string>()
+    for (const router of apiRouters(services) as Array<
+      Router & { stack: Array<{ route?: { path: string; methods: Json } }> }
+    >) {
+      for (const layer of router.stack) {
+        if (!layer.route) continue
+        for (const method of Object.keys(layer.route.methods)) {
+          served.add(`${method} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`)
+        }
+      }
+    }
+    for (const [path, item] of Object.entries(document.paths as Record<string, Json>)) {
+      for (const method of Object.keys(item)) expect(served.has(`${method} ${path}`), `${method} ${path}`).toBe(true)
+    }
+  })
+})
+
+describe('the rarer answers conform too', () => {
+  it('401 for every operation without a session or token', async () => {
+    const { default: request } = await import('supertest')
+    for (const [path, item] of Object.entries(document.paths as Record<string, Json>)) {
+      const url = `/api/v1${path.replace('{ref}', 'SVC-NONE').replace('{id}', '1')}`
+      for (const method of Object.keys(item)) {
+        // A write without a session meets the CSRF check first (403); with an unknown token it reaches sign-in.
+        const response =
+          method === 'post'
+            ? await request(app).post(url).set('Authorization', 'Bearer not-a-token').send({})
+            : await request(app).get(url)
+        expect(response.status, `${method} ${url}`).toBe(401)
+        expectConforms(path, method, 401, response.body)
+      }
+    }
+  })
+
+  it('403 when an assessor writes, or a session writes without its CSRF token', async () => {
+    const csrf = await assessor.csrf('/')
+    const ref = (await assessor.agent.get('/api/v1/services?pageSize=1')).body.services[0].ref as string
+    const intelligence = await assessor.agent
+      .post(`/api/v1/services/${ref}/intelligence`)
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'contract_concern', date: '2026-11-01', outcome: 'open' })
+    expect(intelligence.status).toBe(403)
+    expectConforms('/services/{ref}/intelligence', 'post', 403, intelligence.body)
+    const id = (await assessor.agent.get('/api/v1/dps')).body.dps[0].id as number
+    const award = await compliance.agent.post(`/api/v1/dps/${id}/awards`).send({})
+    expect(award.status).toBe(403)
+    expectConforms('/dps/{id}/awards', 'post', 403, award.body)
+  })
+
+  it('400, 404 and 409 answers', async () => {
+    const csrf = await compliance.csrf('/')
+    const dps = (await assessor.agent.get('/api/v1/dps')).body.dps[0]
+    const answers: Array<[string, string, number, () => Promise<{ status: number; body: unknown }>]> = [
+      ['/dps/eligibility-events', 'get', 400, () => assessor.agent.get('/api/v1/dps/eligibility-events?sinceRun=-1')],
+      ['/dps/{id}', 'get', 404, () => assessor.agent.get('/api/v1/dps/999999')],
+      ['/dps/{id}/referral', 'get', 400, () => assessor.agent.get(`/api/v1/dps/${dps.id}/referral?type=purple`)],
+      [
+        '/dps/{id}/referral',
+        'get',
+        404,
+        () => assessor.agent.get('/api/v1/dps/999999/referral?area=North&type=home_care'),
+      ],
+      ['/providers/{id}', 'get', 400, () => assessor.agent.get('/api/v1/providers/x')],
+      ['/providers/{id}', 'get', 404, () => assessor.agent.get('/api/v1/providers/999999')],
+      [
+        '/services/{ref}/intelligence',
+        'post',
+        404,
+        () =>
+          compliance.agent
+            .post('/api/v1/services/NO-SUCH/intelligence')
+            .set('x-csrf-token', csrf)
+            .send({ kind: 'embargo', date: '2026-11-01' }),
+      ],
+      [
+        '/dps/{id}/awards',
+        'post',
+        400,
+        () => compliance.agent.post(`/api/v1/dps/${dps.id}/awards`).set('x-csrf-token', csrf).send({ lotId: 'x' }),
+      ],
+      [
+        '/dps/{id}/awards',
+        'post',
+        404,
+        () =>
+          compliance.agent.post('/api/v1/dps/999999/awards').set('x-csrf-token', csrf).send({
+            serviceRef: 'NO-SUCH',
+            lotId: 1,
+            weeklyHours: 10,
+            startDate: '2026-12-01',
+            reference: 'PKG-OPENAPI-404',
+          }),
+      ],
+    ]
+    type Member = { ref: string; eligible: boolean }
+    const lot = (dps.lots as Array<{ id: number; members: Member[] }>).find((l) => l.members.some((m) => !m.eligible))
+    const ineligible = lot?.members.find((m) => !m.eligible)
+    expect(ineligible, 'an ineligible member in the demo DPS').toBeDefined()
+    answers.push([
+      '/dps/{id}/awards',
+      'post',
+      409,
+      () =>
+        compliance.agent.post(`/api/v1/dps/${dps.id}/awards`).set('x-csrf-token', csrf).send({
+          serviceRef: ineligible?.ref,
+          lotId: lot?.id,
+          weeklyHours: 10,
+          startDate: '2026-12-01',
+          reference: 'PKG-OPENAPI-409',
+        }),
+    ])
+    for (const [path, method, status, call] of answers) {
+      const response = await call()
+      expect(response.status, `${method} ${path}`).toBe(status)
+      expectConforms(path, method, status, response.body)
+    }
+    const self = await assessor.agent.get('/api/v1/openapi.json')
+    expectConforms('/openapi.json', 'get', 200, self.body)
+  })
+})
+
 describe('the validator can fail', () => {
   it('rejects an answer missing a required field or with a wrong type', async () => {
     const one = (await assessor.agent.get('/api/v1/services?pageSize=1')).body.services[0] as Json
@@ -186,5 +345,17 @@ describe('the validator can fail', () => {
     ;(broken.overall.mixes.cqc.rows[0] as { from: Json }).from = { count: 'many', percent: 1 }
     expect(validate.safeParse(market).success).toBe(true)
     expect(validate.safeParse(broken).success).toBe(false)
+  })
+})
+
+describe('coverage', () => {
+  it('checked every documented answer against a real one', () => {
+    const documented: string[] = []
+    for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
+      for (const [method, operation] of Object.entries(item)) {
+        for (const status of Object.keys(operation.responses as Json)) documented.push(`${method} ${path} ${status}`)
+      }
+    }
+    expect(documented.filter((answer) => !checked.has(answer))).toEqual([])
   })
 })

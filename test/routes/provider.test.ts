@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync'
 import type { Express } from 'express'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -102,6 +103,69 @@ describe('GET /providers', () => {
     const calm = response.text.indexOf('Calm Care Ltd')
     expect(cluster).toBeGreaterThan(0)
     expect(calm).toBeGreaterThan(cluster)
+  })
+})
+
+function providerNamesOnPage(html: string): string[] {
+  const table = /data-testid="providers-table">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? ''
+  return [...table.matchAll(/href="\/providers\/\d+">([^<]+)<\/a>/g)].map((m) => m[1] as string)
+}
+
+function csvRows(text: string): Array<Record<string, string>> {
+  return parse(text, { bom: true, columns: true }) as Array<Record<string, string>>
+}
+
+describe('GET /providers filters and CSV', () => {
+  it('filters to market risks, or to an area, and the CSV has the same rows in the same order', async () => {
+    for (const [query, expected] of [
+      ['', ['Cluster Care Ltd', 'Calm Care Ltd']],
+      ['show=market_risk', ['Cluster Care Ltd']],
+      ['show=all&area=South', ['Cluster Care Ltd']],
+      ['show=all', ['Cluster Care Ltd', 'Calm Care Ltd']],
+    ] as const) {
+      const page = await assessor.agent.get(`/providers?${query}`)
+      expect(page.status).toBe(200)
+      expect(providerNamesOnPage(page.text)).toEqual(expected)
+      const href = /href="(\/providers\.csv[^"]*)"/
+        .exec(page.text)?.[1]
+        ?.replaceAll('&amp;', '&')
+        .replaceAll('&#x3D;', '=')
+      expect(href).toBe(query ? `/providers.csv?${query}` : '/providers.csv')
+      const csv = await assessor.agent.get(href as string)
+      expect(csv.status).toBe(200)
+      expect(csv.headers['content-type']).toContain('text/csv')
+      expect(csv.headers['content-disposition']).toContain('attachment')
+      expect(csvRows(csv.text).map((r) => r.Provider)).toEqual(expected)
+    }
+    const cluster = csvRows((await assessor.agent.get('/providers.csv?show=market_risk')).text)[0]
+    expect(cluster).toMatchObject({ 'Market risk': 'yes', Services: '4', Amber: '3', Green: '1', Red: '0' })
+    expect(cluster?.Flags).toContain('3 services Amber or Red in North')
+  })
+
+  it('answers bad filters with 400 naming the field', async () => {
+    for (const path of ['/providers?show=everything', '/providers.csv?show=everything']) {
+      const response = await assessor.agent.get(path)
+      expect(response.status).toBe(400)
+      expect(response.text).toContain('show: must be one of')
+    }
+    expect((await assessor.agent.get(`/providers?area=${'x'.repeat(101)}`)).status).toBe(400)
+  })
+
+  it('exports a provider’s services table as CSV, with the same rows as its page', async () => {
+    const page = await assessor.agent.get(`/providers/${clusterProviderId}`)
+    expect(page.text).toContain(`href="/providers/${clusterProviderId}/services.csv"`)
+    const table = /data-testid="provider-services">([\s\S]*?)<\/table>/.exec(page.text)?.[1] ?? ''
+    const pageRefs = [...table.matchAll(/href="\/services\/([^"]+)"/g)].map((m) => m[1])
+    const csv = await assessor.agent.get(`/providers/${clusterProviderId}/services.csv`)
+    expect(csv.status).toBe(200)
+    const rows = csvRows(csv.text)
+    expect(rows.map((r) => r.Reference)).toEqual(pageRefs)
+    expect(rows.map((r) => r.RAG)).toEqual(['Amber', 'Amber', 'Amber', 'Green'])
+    expect((await assessor.agent.get('/providers/999999/services.csv')).status).toBe(404)
+  })
+
+  it('needs a signed-in user', async () => {
+    expect((await request(app).get('/providers.csv')).status).toBe(302)
   })
 })
 

@@ -229,6 +229,21 @@ describe('session time-outs', () => {
     t.db.close()
   })
 
+  it('ends a session idle for longer than the idle time-out, on the server too (not only by the cookie expiring)', async () => {
+    const t = createTestApp()
+    await addUser(t.users, 'officer@example.org', 'compliance', PASSWORD)
+    const agent = request.agent(t.app)
+    const signedIn = await signIn(agent, 'officer@example.org', PASSWORD)
+    const cookie = sessionCookie(signedIn.headers['set-cookie'])!
+    await agent.get('/').expect(200)
+    // 31 minutes without a request: the stored session has expired, whatever cookie the browser still sends.
+    const idle = new Date(Date.now() - 60_000).toISOString()
+    t.db.prepare('UPDATE sessions SET expires_at = ?').run(idle)
+    await request(t.app).get('/').set('Cookie', cookie).expect(302)
+    await agent.get('/intelligence').expect(302)
+    t.db.close()
+  })
+
   it('ends the session of a user who has been disabled since signing in', async () => {
     const t = createTestApp()
     const id = await addUser(t.users, 'officer@example.org', 'compliance', PASSWORD)

@@ -165,6 +165,15 @@ describe('the morning digest over real SMTP', () => {
       ['admin@test.example', 'empty'],
       ['compliance@test.example', 'sent'],
     ])
+
+    // A second overnight run the same night has no new Red to tell: nothing more is sent to anyone.
+    const rerun = await overnightRun(services)
+    expect(rerun).toBeGreaterThan(runId)
+    expect(smtp.received).toHaveLength(1)
+    expect((await new DigestRepository(services.db).forRun(rerun)).map((entry) => entry.status)).toEqual([
+      'empty',
+      'empty',
+    ])
   })
 
   it('tells every follower about failed sources, and does not repeat yesterday’s news', async () => {

@@ -44,6 +44,23 @@ function insertService(
   return { id: Number(service.lastInsertRowid), ref, serviceType, area }
 }
 
+/** Publishes a (minimal) judgement for the service, so the award's transaction finds one to read the facts of. */
+function publishJudgement(db: Db, serviceId: number): void {
+  const runId = insertRun(db)
+  const result = JSON.stringify({ rag: 'green', indicators: [] })
+  const snapshot = db
+    .prepare(
+      `INSERT INTO snapshots (run_id, service_id, as_of, computed_at, rag, computed_rag, score, result, fingerprint,
+         rule_set_version)
+       VALUES (?, ?, ?, ?, 'green', 'green', 0, ?, 'test', 1)`,
+    )
+    .run(runId, serviceId, TODAY, NOW, result)
+  db.prepare(
+    `INSERT INTO current_snapshots (service_id, snapshot_id, run_id, changed_at, rag, score) VALUES (?, ?, ?, ?, 'green', 0)
+     ON CONFLICT (service_id) DO UPDATE SET snapshot_id = excluded.snapshot_id, run_id = excluded.run_id`,
+  ).run(serviceId, snapshot.lastInsertRowid, runId, NOW)
+}
+
 function insertRun(db: Db): number {
   const run = db
     .prepare(`INSERT INTO refresh_runs (kind, started_at, status) VALUES ('entry', ?, 'completed')`)
@@ -70,7 +87,13 @@ describe('DpsService', () => {
     db = openTestDatabase()
     repository = new DpsRepository(db)
     facts = new Map()
-    service = new DpsService({ repository, currentFacts: async (id) => facts.get(id) ?? null, today: () => TODAY })
+    // The facts of each service's published judgement are the test's map (read in the award transaction too).
+    service = new DpsService({
+      repository,
+      currentFacts: async (id) => facts.get(id) ?? null,
+      judgementFacts: (judgement) => facts.get(judgement.serviceId) ?? null,
+      today: () => TODAY,
+    })
     const demo = [
       insertService(db, 'HC-N1', 'home_care', 'North'),
       insertService(db, 'HC-N2', 'home_care', 'North'),
@@ -83,7 +106,10 @@ describe('DpsService', () => {
       insertService(db, 'SL-2', 'supported_living', 'North'),
     ]
     byRef = new Map(demo.map((s) => [s.ref, s]))
-    for (const s of demo) facts.set(s.id, goodFacts)
+    for (const s of demo) {
+      facts.set(s.id, goodFacts)
+      publishJudgement(db, s.id)
+    }
     const dps = await service.seedDemoDps(demo, '2025-04-01')
     dpsId = dps.id
     lots.clear()
@@ -105,6 +131,38 @@ describe('DpsService', () => {
         'Specialist: Learning disability': ['SL-1', 'SL-2'],
         'Specialist: Mental health': ['SL-1'],
       })
+    })
+
+    it('seeds the demo past: verdicts as of the published judgements, then a year of awards to eligible members', async () => {
+      setFacts('HC-N2', { embargoActiveSince: '2026-10-01' })
+      // The run of the latest published judgement (here each service was judged by a run of its own).
+      const judgedBy = Math.max(
+        ...(await Promise.all([...byRef.values()].map((s) => repository.currentJudgement(s.id)))).map((j) => j!.runId),
+      )
+      const recorded = await service.seedDemoHistory(dpsId)
+      expect(recorded).toBe(48)
+      const events = await repository.eventsSince(0)
+      expect(events.map((e) => [e.serviceRef, e.eligible, e.runId])).toEqual([['HC-N2', false, judgedBy]])
+      const awards = await repository.listAwards(dpsId, '2000-01-01')
+      expect(awards).toHaveLength(48)
+      expect(awards.some((a) => a.serviceRef === 'HC-N2')).toBe(false)
+      expect(awards.every((a) => a.createdAt >= '2025-11-20' && a.createdAt < TODAY)).toBe(true)
+      expect(awards.at(-1)?.createdAt.slice(0, 10)).toBe('2025-11-26')
+      expect(awards[0]?.createdAt.slice(0, 10)).toBe('2026-11-13')
+      const page = await service.getFramework(dpsId)
+      expect(page?.offContractShare).toEqual({ awards: 48, offContract: 10, share: 10 / 48 })
+      // The councils' story: the share going off-contract falls quarter by quarter.
+      expect(page?.offContractByQuarter.map((q) => [q.from, q.to, q.share.awards, q.share.offContract])).toEqual([
+        ['2025-11-21', '2026-02-21', 12, 6],
+        ['2026-02-21', '2026-05-21', 12, 3],
+        ['2026-05-21', '2026-08-21', 12, 1],
+        ['2026-08-21', '2026-11-21', 12, 0],
+      ])
+      expect(awards.filter((a) => a.contractStatus === 'off_contract').every((a) => a.serviceRef === 'HC-E1')).toBe(
+        true,
+      )
+      expect(await service.seedDemoHistory(dpsId)).toBe(0)
+      expect(await repository.listAwards(dpsId, '2000-01-01')).toHaveLength(48)
     })
 
     it('adds nothing when run again', async () => {
@@ -213,28 +271,40 @@ describe('DpsService', () => {
       expect(outcome).toMatchObject({ ok: false, refused: 'ineligible', failingGates: [{ gate: 'data' }] })
     })
 
-    it('refuses a race: the service turns ineligible between reading its facts and writing the award', async () => {
+    it('refuses a race: an embargo published after the referral, before its verdict is stored, bars the award', async () => {
       const referral = await service.referral(dpsId, { area: 'North', serviceType: 'home_care' })
       expect(referral?.eligible.map((e) => e.serviceRef)).toContain('HC-N1')
-      const n1 = byRef.get('HC-N1')!.id
-      const racing = new DpsService({
-        repository,
-        today: () => TODAY,
-        currentFacts: async (id) => {
-          // Another request records an embargo and recomputes eligibility after these facts were read.
-          const stale = facts.get(id) ?? null
-          setFacts('HC-N1', { embargoActiveSince: '2026-11-20' })
-          await service.evaluateMemberships(insertRun(db), [n1])
-          return stale
-        },
-      })
-      const outcome = await racing.award(dpsId, input('HC-N1', 'Tier 1: North'), null)
+      // Another request publishes a judgement with an embargo; the DPS has not re-stored the verdict yet.
+      setFacts('HC-N1', { embargoActiveSince: '2026-11-20' })
+      const outcome = await service.award(dpsId, input('HC-N1', 'Tier 1: North'), null)
       expect(outcome).toMatchObject({
         ok: false,
         refused: 'ineligible',
         failingGates: [{ gate: 'embargo', reason: 'Embargo on new placements since 2026-11-20' }],
       })
       expect(await repository.listAwards(dpsId, '2000-01-01')).toEqual([])
+    })
+
+    it('refuses a race: a "not eligible" verdict stored by another request wins', async () => {
+      const n1 = byRef.get('HC-N1')!.id
+      const [membership] = (await repository.membershipsToEvaluate([n1])).filter(
+        (m) => m.lotId === lots.get('Tier 1: North'),
+      )
+      await repository.applyEligibility(insertRun(db), [
+        {
+          membershipId: membership!.membershipId,
+          eligible: false,
+          failingGates: [{ gate: 'rag', reason: 'Overall RAG is Red' }],
+        },
+      ])
+      const outcome = await service.award(dpsId, input('HC-N1', 'Tier 1: North'), null)
+      expect(outcome).toMatchObject({ ok: false, failingGates: [{ gate: 'rag', reason: 'Overall RAG is Red' }] })
+    })
+
+    it('refuses a service with no published judgement', async () => {
+      db.prepare('DELETE FROM current_snapshots WHERE service_id = ?').run(byRef.get('HC-N1')!.id)
+      const outcome = await service.award(dpsId, input('HC-N1', 'Tier 1: North'), null)
+      expect(outcome).toMatchObject({ ok: false, refused: 'ineligible', failingGates: [{ gate: 'data' }] })
     })
 
     it('refuses a service not in the lot, an unknown service and an unknown DPS', async () => {

@@ -151,6 +151,27 @@ describe('ImportService', () => {
       for (const ref of ['BAD-2', 'BAD-4', 'BAD-6']) expect(await services.findByRef(ref)).toBeNull()
       expect((await services.findByRef('HC-001'))?.cqcLocationId).toBe('1-1000210669')
     })
+
+    it('refuses a reference that cannot be part of the service page address', async () => {
+      const csv = [
+        'service_ref,name,provider_name,service_type,area,contract_status',
+        'NB/HC/1,Slashed,Good Provider,home_care,North,spot',
+        'NB-HC-2?x,Questioned,Good Provider,home_care,North,spot',
+        'NB HC 3,Spaced Out,Good Provider,home_care,North,spot',
+      ].join('\n')
+
+      const result = await importer.importFile('services', csv, CSV_IMPORT)
+
+      expect(result).toMatchObject({ rowsRead: 3, imported: 1 })
+      expect(result.rejects.map((r) => [r.rowNumber, r.column])).toEqual([
+        [2, 'service_ref'],
+        [3, 'service_ref'],
+      ])
+      expect(result.rejects[0]?.reason).toBe(
+        '"NB/HC/1" contains "/", which cannot be part of a web address: use - instead',
+      )
+      expect(await services.findByRef('NB HC 3')).toMatchObject({ name: 'Spaced Out' })
+    })
   })
 
   describe('intelligence', () => {

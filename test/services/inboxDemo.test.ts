@@ -3,13 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { InboxFileRepository } from '../../src/data/inboxFiles.js'
 import type { Rag } from '../../src/domain/vocabulary.js'
 import type { Services } from '../../src/services/container.js'
 import { seedDemoBorough } from '../../src/services/demoSeedService.js'
-import { InboxService } from '../../src/services/inboxService.js'
 import { RefreshService, type RefreshSummary } from '../../src/services/refreshService.js'
-import { inboxStep } from '../../src/services/sources/inbox.js'
+import { buildSourceSteps } from '../../src/services/sources/index.js'
 import { createTestServices, TEST_TODAY } from '../helpers/appHarness.js'
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/inbox')
@@ -33,8 +31,9 @@ describe('the demo council sample exports dropped into the inbox', () => {
     (await services.runs.current((await services.serviceRepository.findByRef(ref))?.id as number))?.result
 
   beforeAll(async () => {
-    services = createTestServices({ today: TEST_TODAY })
     inboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-demo-'))
+    // The inbox as `npm run refresh` reads it: INBOX_DIR, and the overnight run's own list of sources.
+    services = createTestServices({ today: TEST_TODAY, env: { INBOX_DIR: inboxDir } })
     await seedDemoBorough(services)
     await new RefreshService(services, []).run({ trigger: 'first start' })
     before = await rags()
@@ -43,14 +42,7 @@ describe('the demo council sample exports dropped into the inbox', () => {
       const old = new Date(Date.now() - 60_000)
       fs.utimesSync(path.join(inboxDir, name), old, old)
     }
-    const inbox = new InboxService({
-      importer: services.importer,
-      files: new InboxFileRepository(services.db),
-      inboxDir,
-      today: services.clock.today,
-      recheckMs: 0,
-    })
-    summary = await new RefreshService(services, [inboxStep(inbox)]).run({ trigger: 'test' })
+    summary = await new RefreshService(services, buildSourceSteps(services)).run({ trigger: 'test' })
   }, 60_000)
 
   afterAll(() => {
@@ -58,7 +50,7 @@ describe('the demo council sample exports dropped into the inbox', () => {
   })
 
   it('imports every sample file whole and moves it to processed/', async () => {
-    const inbox = summary.sources[0]
+    const inbox = summary.sources.find((s) => s.source === 'council_inbox')
     expect(inbox).toMatchObject({ source: 'council_inbox', status: 'succeeded', result: { rejected: 0, rejects: [] } })
     expect(inbox?.result?.changed).toBe(16)
     expect(fs.readdirSync(path.join(inboxDir, 'processed', TEST_TODAY)).sort()).toEqual([
@@ -90,15 +82,28 @@ describe('the demo council sample exports dropped into the inbox', () => {
       expect([ref, before.get(ref), after.get(ref)]).toEqual([ref, from, to])
     }
 
+    // Each reason names the council file the deciding fact came in, and the day it was received.
+    const received = new Date().toISOString().slice(0, 10)
     const embargoed = await resultOf('SVC-0005')
-    expect(embargoed?.reasons[0]).toContain('2026-11-20')
+    expect(embargoed?.reasons[0]).toBe(
+      `Embargo on new placements since 2026-11-20; from council file intelligence.csv, received ${received}`,
+    )
     expect(embargoed?.indicators.find((i) => i.key === 'embargo')).toMatchObject({
       level: 'red',
       source: 'council_inbox',
       date: '2026-11-20',
     })
     const counted = await resultOf('SVC-0030')
-    expect(counted?.reasons).toContain('3 safeguarding decisions in the last 12 months (latest 2026-10-31)')
+    expect(counted?.reasons).toContain(
+      `3 safeguarding decisions in the last 12 months (latest 2026-10-31); from council file safeguarding_counts.csv, received ${received}`,
+    )
+    // Turned Green by a council file: the reasons say which.
+    expect((await resultOf('SVC-0012'))?.reasons).toContain(
+      `Quality assessment rated Good on 2026-11-18; from council file assessments.csv, received ${received}`,
+    )
+    expect((await resultOf('SVC-0029'))?.reasons[0]).toBe(
+      `Quality assessment rated Poor on 2026-11-19; from council file assessments.csv, received ${received}`,
+    )
     expect(counted?.indicators.find((i) => i.key === 'safeguarding')).toMatchObject({ source: 'council_inbox' })
 
     const history = await services.observations.listHistory(

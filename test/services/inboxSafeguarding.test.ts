@@ -95,4 +95,15 @@ describe('safeguarding counts through the inbox', () => {
     drop('counts corrected.csv', [COUNTS_HEADER, 'SVC-X,2025-11-01,2025-11-30,1', 'SVC-X,2026-10-01,2026-10-31,0'])
     expect(await safeguarding()).toMatchObject({ level: 'amber', value: '2 in the last 12 months' })
   })
+
+  it('counts a rolling extract once: a newer count stands for the days it shares with an older one', async () => {
+    // Sent every night: the decisions of the last 30 days. The periods overlap, so adding them would count twice.
+    drop('sg-2026-11-21.csv', [COUNTS_HEADER, 'SVC-X,2026-10-22,2026-11-20,2'])
+    expect(await safeguarding()).toMatchObject({ level: 'amber', value: '2 in the last 12 months' })
+    drop('sg-2026-11-22.csv', [COUNTS_HEADER, 'SVC-X,2026-10-23,2026-11-21,2'])
+    expect(await safeguarding()).toMatchObject({ level: 'amber', value: '2 in the last 12 months', date: '2026-11-21' })
+    // A count that shares no day with a newer one still counts.
+    drop('sg-2025.csv', [COUNTS_HEADER, 'SVC-X,2025-12-01,2025-12-31,1'])
+    expect(await safeguarding()).toMatchObject({ level: 'red', value: '3 in the last 12 months' })
+  })
 })

@@ -185,6 +185,45 @@ describe('InboxService', () => {
     expect(csvFilesLeft()).toEqual([])
   })
 
+  it('refuses 50 MB of junk at the default limit, and the rest of the run goes on', async () => {
+    drop('junk.csv', Buffer.alloc(50 * 1024 * 1024, 'junk '))
+    drop('intelligence.csv', INTELLIGENCE)
+    const summary = await refresh()
+    const inboxRun = summary.sources.find((s) => s.source === 'council_inbox')
+    expect(inboxRun).toMatchObject({ status: 'succeeded', result: { changed: 3, rejected: 1 } })
+    expect(inboxRun?.result?.rejects).toEqual([
+      {
+        record: 'junk.csv',
+        reason:
+          'The file is 50 MB, over the 20 MB limit for a council file: it was not read. Check it is the right export.',
+      },
+    ])
+    expect(inInbox('rejected/junk.csv')).toBe(true)
+    expect(inInbox(processed('intelligence.csv'))).toBe(true)
+    expect((await ragOf('SVC-A'))?.rag).toBe('red')
+  })
+
+  it('writes every reject in the report beside a file, however many', async () => {
+    const rows = Array.from({ length: 12_000 }, (_, i) => `SVC-A,${i % 2 === 0 ? '2026-02-30' : '2026-11-01'},Good`)
+    drop('many.csv', ['service_ref,assessment_date,outcome', ...rows].join('\n'))
+    await refresh()
+    const report = fs.readFileSync(path.join(inboxDir, 'rejected/many.rejects.csv'), 'utf8').trimEnd().split('\r\n')
+    // More than the record keeps (5,000): the report still lists them all.
+    expect(report).toHaveLength(1 + 6000)
+    expect(report.at(-1)).toMatch(/^12000,assessment_date,/)
+    expect((await files.listRecent())[0]).toMatchObject({ status: 'partly_rejected', rowsRejected: 6000 })
+  })
+
+  it('lists a file left for the next run as a warning of the run, not a reject', async () => {
+    drop('fresh.csv', INTELLIGENCE, 0)
+    const summary = await refresh()
+    expect(summary.sources.find((s) => s.source === 'council_inbox')?.result).toMatchObject({
+      rejected: 0,
+      rejects: [{ record: 'fresh.csv', reason: 'left in the inbox for the next run: it was modified moments ago' }],
+    })
+    expect(csvFilesLeft()).toEqual(['fresh.csv'])
+  })
+
   it('refuses a file over the size limit without reading it', async () => {
     drop('huge.csv', Buffer.alloc(5000, 'x'))
     const outcomes = await inbox({ maxBytes: 4096 }).processInbox({ runId: null })
@@ -248,6 +287,23 @@ describe('InboxService', () => {
     expect(inInbox(processed('intelligence.csv'))).toBe(true)
     expect(await files.listRecent()).toHaveLength(1)
     expect((await files.listRecent())[0]?.movedAt).not.toBeNull()
+  })
+
+  it('takes the same content under another name as a new drop, even while an earlier record waits to be moved', async () => {
+    drop('intelligence.csv', INTELLIGENCE)
+    await inbox().processInbox({ runId: null })
+    // A crash between commit and move, then the file taken away by hand and sent again under a new name.
+    fs.rmSync(path.join(inboxDir, processed('intelligence.csv')))
+    services.db.prepare('UPDATE inbox_files SET moved_at = NULL').run()
+    drop('intelligence (1).csv', INTELLIGENCE)
+    const [outcome] = await inbox().processInbox({ runId: null })
+    expect(outcome).toMatchObject({
+      outcome: 'recorded',
+      file: { name: 'intelligence (1).csv', status: 'duplicate', duplicateOfName: 'intelligence.csv' },
+      moveError: null,
+    })
+    expect(inInbox(path.join('duplicates', TEST_TODAY, 'intelligence (1).csv'))).toBe(true)
+    expect(observationCount()).toBe(3)
   })
 
   it('notes a move that completed before its run died', async () => {

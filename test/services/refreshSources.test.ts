@@ -86,6 +86,7 @@ describe('the overnight refresh against local copies of CQC, FSA and Companies H
     const summary = await refresh()
 
     expect(summary.sources.map((s) => [s.source, s.status])).toEqual([
+      ['council_inbox', 'not_configured'],
       ['cqc', 'succeeded'],
       ['fhrs', 'succeeded'],
       ['companies_house', 'succeeded'],
@@ -155,7 +156,9 @@ describe('the overnight refresh against local copies of CQC, FSA and Companies H
     expect(count('rag_changes')).toBe(ragChanges)
     expect(count('snapshots')).toBe(snapshots)
     expect(second.servicesChanged).toBe(0)
-    for (const s of second.sources) expect(s.result).toMatchObject({ changed: 0 })
+    for (const s of second.sources.filter((s) => s.status !== 'not_configured')) {
+      expect(s.result).toMatchObject({ changed: 0 })
+    }
     expect(source(second, 'companies_house').result).toMatchObject({ matched: 2, unchanged: 2 })
   })
 
@@ -228,7 +231,7 @@ describe('the overnight refresh against local copies of CQC, FSA and Companies H
   it('reports sources with neither a base URL nor a file as not configured', async () => {
     const bare = createTestServices()
     const summary = await new RefreshService(bare, buildSourceSteps(bare)).run({ trigger: 'test' })
-    expect(summary.sources.map((s) => s.status)).toEqual(['not_configured', 'not_configured', 'not_configured'])
+    expect(summary.sources.map((s) => s.status)).toEqual(Array(4).fill('not_configured'))
     expect((await bare.runs.getRun(summary.runId))?.status).toBe('completed')
   })
 })

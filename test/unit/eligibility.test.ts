@@ -113,7 +113,7 @@ describe('evaluateEligibility with the default gates', () => {
     expect(evaluateEligibility(facts({ qualityOutcome: 'poor', managerInPost: false })).eligible).toBe(true)
   })
 
-  it('lists every failing gate, in a fixed order', () => {
+  it('lists every failing gate, in a fixed order, the overall RAG (often their consequence) last', () => {
     const result = evaluateEligibility(
       facts({
         cqcOverall: 'inadequate',
@@ -129,11 +129,11 @@ describe('evaluateEligibility with the default gates', () => {
     expect(result.eligible).toBe(false)
     expect(gateNames(result)).toEqual([
       'cqc_rating',
-      'rag',
       'embargo',
       'insolvency',
       'quality_assessment',
       'registered_manager',
+      'rag',
     ])
   })
 })
@@ -253,9 +253,9 @@ describe('evaluateEligibility on a RiskResult', () => {
     })
     expect(evaluateEligibility(result).failingGates.map((g) => g.reason)).toEqual([
       'CQC rating Requires improvement is below Good (rated on 2026-03-14)',
-      'Overall RAG is Red',
       'Embargo on new placements since 2026-11-02',
       'Company is in administration',
+      'Overall RAG is Red',
     ])
   })
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { addDays, daysBetween } from '../../src/domain/dates.js'
 import type { Observation } from '../../src/domain/observation.js'
 import { assessRisk, isAdverseObservation } from '../../src/domain/risk.js'
+import type { RiskResult } from '../../src/domain/riskResult.js'
 import { DEFAULT_RULE_SET } from '../../src/domain/ruleSet.js'
 import { INDICATOR_KEYS, RAG_ORDER, type IndicatorKey } from '../../src/domain/vocabulary.js'
 
@@ -159,24 +160,35 @@ function buildAdverse(spec: AdverseSpec, base: readonly Observation[], id: numbe
   return { ...common, value: spec.value, observedOn, endDate: null, recordedAt: `${observedOn}T00:00:00Z` }
 }
 
-function assess(observations: Observation[]) {
+function assess(observations: Observation[]): RiskResult {
   return assessRisk({ observations, ruleSet: DEFAULT_RULE_SET, ruleSetVersion: 1, asOf: AS_OF })
+}
+
+/** The monotonicity property, over any engine with the risk engine's shape. */
+function adverseNeverImproves(engine: (observations: Observation[]) => RiskResult) {
+  return fc.property(fc.array(observationArbitrary, { maxLength: 14 }), adverseArbitrary, (drafts, spec) => {
+    const base = drafts.map((draft, index) => ({ ...draft, id: index + 1 }))
+    const adverse = buildAdverse(spec, base, base.length + 1)
+    expect(isAdverseObservation(adverse, DEFAULT_RULE_SET)).toBe(true)
+    const before = engine(base)
+    const after = engine([...base, adverse])
+    expect(RAG_ORDER[after.computedRag]).toBeGreaterThanOrEqual(RAG_ORDER[before.computedRag])
+    if (after.computedRag === before.computedRag) expect(after.score).toBeGreaterThanOrEqual(before.score)
+  })
 }
 
 describe('risk engine properties', () => {
   it('never improves the overall RAG (or the score within it) when an adverse observation is added', () => {
-    fc.assert(
-      fc.property(fc.array(observationArbitrary, { maxLength: 14 }), adverseArbitrary, (drafts, spec) => {
-        const base = drafts.map((draft, index) => ({ ...draft, id: index + 1 }))
-        const adverse = buildAdverse(spec, base, base.length + 1)
-        expect(isAdverseObservation(adverse, DEFAULT_RULE_SET)).toBe(true)
-        const before = assess(base)
-        const after = assess([...base, adverse])
-        expect(RAG_ORDER[after.computedRag]).toBeGreaterThanOrEqual(RAG_ORDER[before.computedRag])
-        if (after.computedRag === before.computedRag) expect(after.score).toBeGreaterThanOrEqual(before.score)
-      }),
-      { numRuns: 400 },
-    )
+    fc.assert(adverseNeverImproves(assess), { numRuns: 400 })
+  })
+
+  it('can fail: it catches an engine under which a second unexpected death turns the service Green', () => {
+    const broken = (observations: Observation[]): RiskResult => {
+      const result = assess(observations)
+      const deaths = result.indicators.find((indicator) => indicator.key === 'unexpected_deaths')
+      return deaths?.level === 'red' ? { ...result, computedRag: 'green', score: 0 } : result
+    }
+    expect(() => fc.assert(adverseNeverImproves(broken), { numRuns: 2000, seed: 20261204 })).toThrow(/Property failed/)
   })
 
   it('never crashes and always returns ten indicators with a readable reason', () => {

@@ -163,9 +163,15 @@ describe('CQC rating (indicator 2)', () => {
     ['safe', 'inadequate', 'red'],
     ['Well-led', 'inadequate', 'red'],
     ['effective', 'inadequate', 'amber'],
+    ['safe', 'requires_improvement', 'amber'],
+    ['effective', 'requires_improvement', 'amber'],
     ['caring', 'requires_improvement', 'amber'],
     ['responsive', 'Requires improvement', 'amber'],
+    ['well_led', 'requires_improvement', 'amber'],
+    ['caring', 'inadequate', 'amber'],
+    ['responsive', 'inadequate', 'amber'],
     ['safe', 'good', 'green'],
+    ['well_led', 'outstanding', 'green'],
   ] as const)('a Good overall with %s rated %s is %s', (question, rating, level) => {
     const observation = obs('cqc_rating', 'good', daysAgo(30), { detail: { keyQuestions: { [question]: rating } } })
     expect(levelOf([observation], 'cqc_rating')).toBe(level)
@@ -238,6 +244,7 @@ describe('food hygiene (indicator 3)', () => {
   it('reads as a sentence and goes stale after 2 years', () => {
     const fresh = indicatorOf(assess([obs('food_hygiene', '2', '2026-02-01')]), 'food_hygiene')
     expect(fresh.reason).toBe('Food hygiene rating 2 on 2026-02-01')
+    expect(indicatorOf(assess([obs('food_hygiene', '5', daysAgo(730))]), 'food_hygiene').stale).toBe(false)
     expect(indicatorOf(assess([obs('food_hygiene', '5', daysAgo(731))]), 'food_hygiene').stale).toBe(true)
     expect(indicatorOf(assess([obs('food_hygiene', '6', daysAgo(10))]), 'food_hygiene').reason).toContain(
       'not recognised',

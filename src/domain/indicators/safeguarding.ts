@@ -30,13 +30,31 @@ function covers(count: SafeguardingCount, isoDate: string): boolean {
   return count.periodStart <= isoDate && isoDate <= count.periodEnd
 }
 
+function overlaps(a: SafeguardingCount, b: SafeguardingCount): boolean {
+  return a.periodStart <= b.periodEnd && b.periodStart <= a.periodEnd
+}
+
+/**
+ * Counts whose periods overlap cannot all be right: the newer extract (recorded later) stands for the days it covers,
+ * and an older count overlapping it is dropped. So a rolling extract ("the last 30 days", sent every night) or a
+ * quarter re-sent after its months is counted once, not once per night.
+ */
+function latestCounts(counts: readonly SafeguardingCount[]): SafeguardingCount[] {
+  const newestFirst = [...counts].sort(
+    (a, b) => b.observation.recordedAt.localeCompare(a.observation.recordedAt) || b.observation.id - a.observation.id,
+  )
+  const kept: SafeguardingCount[] = []
+  for (const count of newestFirst) if (!kept.some((newer) => overlaps(count, newer))) kept.push(count)
+  return kept
+}
+
 /**
  * The entries that count toward the window once counts and events are reconciled under the rule set's
  * `countsAndEvents` policy. A count is counted by its period end (SPEC §6).
  */
 export function safeguardingEntries(observations: readonly Observation[], ruleSet: RuleSet): CountedEntry[] {
   const decisions = observations.filter(isSafeguardingDecision)
-  const counts = observations.map(readSafeguardingCount).filter((count) => count !== null)
+  const counts = latestCounts(observations.map(readSafeguardingCount).filter((count) => count !== null))
   const policy = ruleSet.indicators.safeguarding.countsAndEvents
   const keptDecisions =
     policy === 'counts_replace_events'

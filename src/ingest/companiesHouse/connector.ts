@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { parseCouncilDate } from '../../domain/dates.js'
 import { COMPANY_STATUSES } from '../../domain/vocabulary.js'
-import { HttpClient, mapConcurrently, SourceHttpError, type HttpClientOptions } from '../http.js'
+import { FailureStreak, HttpClient, mapConcurrently, SourceHttpError, type HttpClientOptions } from '../http.js'
 import { companiesHouseRateLimiter } from '../rateLimiter.js'
 import {
   describeIssues,
@@ -98,6 +98,8 @@ export async function readCompaniesHouse(
   const ids = distinctIds(request.ids)
   const failures: SourceHttpError[] = []
   let done = 0
+  let requested = 0
+  const streak = new FailureStreak(COMPANIES_HOUSE_SOURCE_NAME, request.maxConsecutiveFailures)
   await mapConcurrently(ids, request.concurrency ?? 2, async (id) => {
     try {
       const number = normaliseCompanyNumber(id)
@@ -105,7 +107,9 @@ export async function readCompaniesHouse(
         result.reject(id, `"${id}" is not a company number`, 'companies_house_number')
         return
       }
+      requested++
       const body = await client.getCompany(number)
+      streak.answered()
       if (body === undefined) {
         result.notFound.push(id)
         return
@@ -123,11 +127,12 @@ export async function readCompaniesHouse(
       if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
       failures.push(error)
       result.reject(id, error.message)
+      streak.failed(error)
     } finally {
       request.onProgress?.(++done, ids.length)
     }
   })
-  if (failures.length > 0 && failures.length === ids.length) throw failures[0]
+  if (failures.length > 0 && failures.length === requested) throw failures[0]
   return result.build()
 }
 

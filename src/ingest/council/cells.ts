@@ -96,7 +96,11 @@ export const fhrsId: CellParser<string> = (raw) =>
 /** The council's own reference for a service. */
 export const serviceRef: CellParser<string> = (raw) => {
   if (raw.length > 64) return fail('is longer than 64 characters')
-  return /[\r\n]/.test(raw) ? fail('contains a line break') : ok(raw)
+  if (/[\r\n]/.test(raw)) return fail('contains a line break')
+  // The reference is the service's web address (/services/{ref}): these would break every link to it.
+  const unsafe = /[/\\?#%]/.exec(raw)
+  if (unsafe) return fail(`${quote(raw)} contains "${unsafe[0]}", which cannot be part of a web address: use - instead`)
+  return ok(raw)
 }
 
 const blankMessage = 'is blank: a value is required'

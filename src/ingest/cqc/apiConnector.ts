@@ -1,6 +1,6 @@
-import { mapConcurrently, SourceHttpError } from '../http.js'
+import { FailureStreak, mapConcurrently, SourceHttpError, SourceUnavailableError } from '../http.js'
 import { describeIssues, distinctIds, ResultBuilder, type ConnectorRequest, type ConnectorResult } from '../types.js'
-import type { CqcApiClient } from './apiClient.js'
+import { CQC_SOURCE_NAME, type CqcApiClient } from './apiClient.js'
 import type { CqcLocationFacts, CqcProviderFacts } from './facts.js'
 import { mapCqcLocation } from './mapLocation.js'
 import { cqcLocationSchema } from './schema.js'
@@ -52,9 +52,11 @@ export async function readCqcApi(client: CqcApiClient, request: CqcApiRequest): 
 
   let done = 0
   const failures: SourceHttpError[] = []
+  const streak = new FailureStreak(CQC_SOURCE_NAME, request.maxConsecutiveFailures)
   await mapConcurrently(toFetch, request.concurrency ?? 4, async (id) => {
     try {
       const body = await client.getLocation(id)
+      streak.answered()
       if (body === undefined) {
         if (fromChangesFeed.has(id))
           result.warnings.push(`CQC location ${id} is in the changes feed but returned 404: skipped`)
@@ -83,24 +85,35 @@ export async function readCqcApi(client: CqcApiClient, request: CqcApiRequest): 
       if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
       failures.push(error)
       result.reject(id, error.message)
+      streak.failed(error)
     } finally {
       request.onProgress?.(++done, toFetch.length)
     }
   })
   if (failures.length > 0 && failures.length === toFetch.length) throw failures[0]
 
-  if (request.includeProviders ?? true) await attachProviders(client, result, request.concurrency ?? 4)
+  if (request.includeProviders ?? true) {
+    await attachProviders(client, result, request.concurrency ?? 4, request.maxConsecutiveFailures)
+  }
 
   const built = result.build()
   return { ...built, ...(changesWindow ? { changesWindow } : {}), unchanged: councilIds.length - toFetch.length }
 }
 
-async function attachProviders(client: CqcApiClient, result: ResultBuilder<CqcLocationFacts>, concurrency: number) {
+/** Providers only add company numbers: when they keep failing, the locations already read are kept (with a warning). */
+async function attachProviders(
+  client: CqcApiClient,
+  result: ResultBuilder<CqcLocationFacts>,
+  concurrency: number,
+  maxConsecutiveFailures: number | undefined,
+) {
   const providerIds = distinctIds(result.records.map((record) => record.facts?.providerId ?? ''))
   const providers = new Map<string, CqcProviderFacts>()
-  await mapConcurrently(providerIds, concurrency, async (providerId) => {
+  const streak = new FailureStreak(CQC_SOURCE_NAME, maxConsecutiveFailures)
+  const read = mapConcurrently(providerIds, concurrency, async (providerId) => {
     try {
       const provider = await client.getProvider(providerId)
+      streak.answered()
       if (provider === undefined) {
         result.warnings.push(`CQC provider ${providerId} not found`)
         return
@@ -115,8 +128,15 @@ async function attachProviders(client: CqcApiClient, result: ResultBuilder<CqcLo
     } catch (error) {
       if (error instanceof SourceHttpError && (error.status === 401 || error.status === 403)) throw error
       result.warnings.push(`CQC provider ${providerId} could not be read: ${(error as Error).message}`)
+      if (error instanceof SourceHttpError) streak.failed(error)
     }
   })
+  try {
+    await read
+  } catch (error) {
+    if (!(error instanceof SourceUnavailableError)) throw error
+    result.warnings.push(`CQC providers not read: ${error.message}`)
+  }
   for (const record of result.records) {
     const provider = record.facts?.providerId ? providers.get(record.facts.providerId) : undefined
     if (record.facts && provider) record.facts.provider = provider

@@ -87,7 +87,15 @@ function kindOf(header: Header): CqcFileKind {
   return 'hsca_active'
 }
 
+/** CQC publishes its monthly files as spreadsheets; this connector streams CSV (a sheet saved as CSV). */
+const SPREADSHEET_EXTENSIONS = /\.(ods|xlsx|xls)$/i
+
 export async function readCqcFile(request: CqcFileRequest): Promise<CqcFileResult> {
+  if (typeof request.file === 'string' && SPREADSHEET_EXTENSIONS.test(request.file)) {
+    throw new Error(
+      `${request.file}: a spreadsheet, not CSV. Save its "Locations" sheet as CSV (UTF-8) and point CQC_FILE at that.`,
+    )
+  }
   const councilIds = new Set(distinctIds(request.ids))
   const result = new ResultBuilder<CqcLocationFacts>('cqc_file')
   const input = typeof request.file === 'string' ? createReadStream(request.file) : request.file
@@ -151,6 +159,13 @@ export async function readCqcFile(request: CqcFileRequest): Promise<CqcFileResul
     }
   }
   for (const id of councilIds) if (!seen.has(id)) result.notFound.push(id)
+  if (kind === 'care_directory' && !header.has(...RATING_COLUMNS) && !header.has(MANAGER_COLUMN)) {
+    result.warnings.push(
+      'CQC file: the care directory has no rating or registered manager columns, so it gives no CQC rating or manager ' +
+        'for any service; only service details were read. For ratings use the HSCA Active Locations or Latest ratings ' +
+        'file (as CSV) or the CQC API.',
+    )
+  }
   return { ...result.build(), fileKind: kind }
 }
 

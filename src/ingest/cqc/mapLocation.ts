@@ -163,6 +163,13 @@ export function notRated(
   }
 }
 
+/**
+ * The registered manager is state, not a dated event: stored when it differs from the last state CQC gave (so a post
+ * that falls vacant again, or a manager who comes back, is recorded each time), and not again while it stays the same.
+ * Natural keys alone would drop the second vacancy of a file with no dates ("undated") or the return of a manager.
+ */
+const MANAGER_DEDUPE = 'latest_value' as const
+
 export function managerVacant(
   id: string,
   since: string,
@@ -179,6 +186,7 @@ export function managerVacant(
     detail,
     reference: null,
     naturalKey: `cqc:${id}:manager:vacant:${keySuffix}`,
+    dedupe: MANAGER_DEDUPE,
   }
 }
 
@@ -193,6 +201,7 @@ export function managerInPost(id: string, names: string[], asOf: string, source:
     detail: { managerName: names.join(', ') },
     reference: null,
     naturalKey: `cqc:${id}:manager:in_post:${key}`,
+    dedupe: MANAGER_DEDUPE,
   }
 }
 

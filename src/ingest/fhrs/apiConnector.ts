@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { HttpClient, mapConcurrently, SourceHttpError, type HttpClientOptions } from '../http.js'
+import { FailureStreak, HttpClient, mapConcurrently, SourceHttpError, type HttpClientOptions } from '../http.js'
 import { describeIssues, distinctIds, ResultBuilder, type ConnectorRequest, type ConnectorResult } from '../types.js'
 import { canonicalFhrsId, mapFhrsEstablishment, type FhrsEstablishment, type FhrsFacts } from './establishment.js'
 
@@ -55,9 +55,11 @@ export async function readFhrsApi(
   const ids = distinctIds(request.ids)
   const failures: SourceHttpError[] = []
   let done = 0
+  const streak = new FailureStreak(FHRS_SOURCE_NAME, request.maxConsecutiveFailures)
   await mapConcurrently(ids, request.concurrency ?? 4, async (id) => {
     try {
       const body = await client.getEstablishment(canonicalFhrsId(id))
+      streak.answered()
       if (body === undefined) {
         result.notFound.push(id)
         return
@@ -81,6 +83,7 @@ export async function readFhrsApi(
       if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
       failures.push(error)
       result.reject(id, error.message)
+      streak.failed(error)
     } finally {
       request.onProgress?.(++done, ids.length)
     }

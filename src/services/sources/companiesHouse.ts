@@ -27,6 +27,7 @@ export async function runCompaniesHouseStep(
     ids: index.ids('company'),
     onProgress: (done, total) => context.progress(done, total),
     concurrency: options.concurrency,
+    maxConsecutiveFailures: options.maxConsecutiveFailures,
   })
   return applyConnectorResult(services, index, result, {
     kind: 'company',

@@ -59,6 +59,7 @@ export async function runCqcStep(
     ids,
     onProgress,
     concurrency: options.concurrency,
+    maxConsecutiveFailures: options.maxConsecutiveFailures,
     ...(incremental
       ? { changedSince: windowEnd, changedUntil: startedAt, alwaysFetch: ids.filter((id) => !loaded.has(id)) }
       : {}),

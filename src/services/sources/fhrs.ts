@@ -21,7 +21,11 @@ export async function runFhrsStep(
   const actor = `refresh:run-${context.runId}`
   if (config.FHRS_API_BASE) {
     const client = new FhrsApiClient({ ...options.http, baseUrl: config.FHRS_API_BASE })
-    const result = await readFhrsApi(client, { ...request, concurrency: options.concurrency })
+    const result = await readFhrsApi(client, {
+      ...request,
+      concurrency: options.concurrency,
+      maxConsecutiveFailures: options.maxConsecutiveFailures,
+    })
     return applyConnectorResult(services, index, result, {
       kind: 'fhrs',
       actor,

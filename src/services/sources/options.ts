@@ -5,4 +5,6 @@ export interface SourceStepOptions {
   http?: Partial<Pick<HttpClientOptions, 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs' | 'sleep'>>
   /** Requests in flight per source. */
   concurrency?: number
+  /** Requests in a row that may fail before a source is given up as unavailable (see FailureStreak). */
+  maxConsecutiveFailures?: number
 }

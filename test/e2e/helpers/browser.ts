@@ -10,6 +10,8 @@ import { projectRoot, startServer, type RunningServer } from './server.js'
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const SCREENSHOT_DIR = path.join(projectRoot, 'test-results', 'screenshots')
 export const ROLES: readonly Role[] = ['admin', 'compliance', 'assessor']
+/** Each browser test's time limit (files set it with vi.setConfig); Playwright's own waits fail sooner, at 10 s. */
+export const E2E_TEST_TIMEOUT_MS = 90_000
 
 export function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {

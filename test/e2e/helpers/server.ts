@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,12 +16,42 @@ export interface RunningServer {
 
 const STARTUP_TIMEOUT_MS = 60_000
 
-/** The browser assets (public/build) must exist: `npm test` builds them in `pretest`; a lone run builds them here. */
+/** The newest modification time of the files under `dir` (0 when there are none). */
+function newestIn(dir: string): number {
+  if (!existsSync(dir)) return 0
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce(
+    (newest, name) => Math.max(newest, statSync(path.join(dir, name)).mtimeMs),
+    0,
+  )
+}
+
+/**
+ * The browser assets (public/build) must exist and be newer than their sources: `npm test` builds them in
+ * `pretest`; a lone run of the browser tests builds them here when they are missing or stale, into a temporary
+ * folder first and then file by file with a rename, so a server another test file started never reads half a file.
+ */
 async function ensureAssetsBuilt(): Promise<void> {
-  if (existsSync(path.join(projectRoot, 'public', 'build', 'application.css'))) return
+  const publicDir = path.join(projectRoot, 'public')
+  const built = path.join(publicDir, 'build', 'application.css')
+  const sources = Math.max(newestIn(path.join(publicDir, 'stylesheets')), newestIn(path.join(publicDir, 'js')))
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
   const buildScript = path.join(projectRoot, 'scripts', 'build.mjs')
-  const { buildAssets } = (await import(buildScript)) as { buildAssets: () => string }
-  buildAssets()
+  const { buildAssets } = (await import(buildScript)) as { buildAssets: (outDir?: string) => string }
+  const buildDir = path.join(publicDir, 'build')
+  mkdirSync(buildDir, { recursive: true })
+  const staging = mkdtempSync(path.join(buildDir, '.staging-'))
+  try {
+    buildAssets(staging)
+    for (const name of readdirSync(staging, { recursive: true, encoding: 'utf8' })) {
+      const from = path.join(staging, name)
+      if (statSync(from).isDirectory()) continue
+      const to = path.join(buildDir, name)
+      mkdirSync(path.dirname(to), { recursive: true })
+      renameSync(from, to)
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
 }
 
 /**
