@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js'
 import { ApiTokensRepository } from '../src/data/apiTokens.js'
 import { migrate, openDatabase } from '../src/data/database.js'
 import { createLogger } from '../src/logger.js'
+import { refreshCommand } from '../jobs/schedule.js'
 import { createServices } from '../src/services/container.js'
 import { RefreshService } from '../src/services/refreshService.js'
 import { CQC_STATE } from '../src/services/sources/index.js'
@@ -51,6 +52,8 @@ interface ChildOutcome {
   code: number | null
   wallMs: number
   peakRssMb: number | null
+  /** User + system CPU seconds: less sensitive than wall time to other processes sharing the cores. */
+  cpuSeconds: number | null
   stdout: string
   stderr: string
 }
@@ -63,10 +66,23 @@ function runNode(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): { child: ChildProcess; done: Promise<ChildOutcome> } {
-  const nodeArgs = ['--import', 'tsx', script, ...args]
+  return runCommand(process.execPath, ['--import', 'tsx', script, ...args], env)
+}
+
+/** The overnight refresh exactly as the server's schedule starts it (jobs/schedule.ts), node flags included. */
+function runRefresh(trigger: string, env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<ChildOutcome> } {
+  const { command, args } = refreshCommand()
+  return runCommand(command, [...args, '--trigger', trigger], env)
+}
+
+function runCommand(
+  executable: string,
+  nodeArgs: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; done: Promise<ChildOutcome> } {
   const timed = existsSync(TIME)
-  const command = timed ? TIME : process.execPath
-  const commandArgs = timed ? ['-f', 'BENCH_MAXRSS_KB=%M', process.execPath, ...nodeArgs] : nodeArgs
+  const command = timed ? TIME : executable
+  const commandArgs = timed ? ['-f', 'BENCH_MAXRSS_KB=%M BENCH_CPU=%U+%S', executable, ...nodeArgs] : nodeArgs
   const started = performance.now()
   const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
@@ -76,12 +92,14 @@ function runNode(
   const done = new Promise<ChildOutcome>((resolve) => {
     child.on('close', (code) => {
       const rss = /BENCH_MAXRSS_KB=(\d+)/.exec(stderr)
+      const cpu = /BENCH_CPU=([\d.]+)\+([\d.]+)/.exec(stderr)
       resolve({
         code,
         wallMs: performance.now() - started,
-        peakRssMb: rss ? Number(rss[1]) / 1024 : null,
+        peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : null,
+        cpuSeconds: cpu ? Number((Number(cpu[1]) + Number(cpu[2])).toFixed(1)) : null,
         stdout,
-        stderr: stderr.replace(/BENCH_MAXRSS_KB=\d+\s*/, ''),
+        stderr: stderr.replace(/BENCH_MAXRSS_KB=\d+ BENCH_CPU=\S+\s*/, ''),
       })
     })
   })
@@ -233,7 +251,18 @@ async function main(): Promise<void> {
     platform: `${os.type()} ${os.release()}`,
   }
   say(`Bench at scale ${args.scale} in ${dir} (${machine.cpus} cores, ${machine.cpuModel}, Node ${machine.node})`)
-  const results: Record<string, unknown> = { scale: args.scale, machine, startedAt: new Date().toISOString() }
+  const loadAverage = () =>
+    os
+      .loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')
+  const results: Record<string, unknown> = {
+    scale: args.scale,
+    machine,
+    startedAt: new Date().toISOString(),
+    // Other processes on the machine share its cores: the 1, 5 and 15 minute load averages put the figures in context.
+    loadAverageAtStart: loadAverage(),
+  }
   let server: ChildProcess | undefined
   try {
     // 0. The data set.
@@ -286,12 +315,13 @@ async function main(): Promise<void> {
       insertSeconds: seconds(floor.insertSeconds * 1000),
       insertRowsPerSecond: Math.round(floor.insertRowsPerSecond),
       peakRssMb: floorOutcome.peakRssMb,
+      cpuSeconds: floorOutcome.cpuSeconds,
     }
     say(`  ${JSON.stringify(results.floor)}`)
 
     // 1. Full refresh from files, through the real entry point in a child process.
     say('Full refresh from files (jobs/refresh.ts) ...')
-    const full = await runNode('jobs/refresh.ts', ['--trigger', 'bench'], refreshEnv(databasePath, files)).done
+    const full = await runRefresh('bench', refreshEnv(databasePath, files)).done
     assertOk('full refresh', full)
     results.fullRefresh = {
       wallSeconds: seconds(full.wallMs),
@@ -299,6 +329,11 @@ async function main(): Promise<void> {
       rowsPerSecond: Math.round(sourceRows / (full.wallMs / 1000)),
       peakRssMb: full.peakRssMb,
       vsFloor: Number((full.wallMs / floorOutcome.wallMs).toFixed(2)),
+      cpuSeconds: full.cpuSeconds,
+      vsFloorCpu:
+        full.cpuSeconds && floorOutcome.cpuSeconds
+          ? Number((full.cpuSeconds / floorOutcome.cpuSeconds).toFixed(2))
+          : null,
       summary: refreshSummaryLine(full.stdout),
     }
     say(`  ${JSON.stringify(results.fullRefresh)}`)
@@ -336,7 +371,7 @@ async function main(): Promise<void> {
         db.close()
       }
       const nightEnv = { ...baseEnv(databasePath, dir), CQC_API_BASE: apis.cqcBase, CQC_API_KEY: 'bench-key' }
-      const night = await runNode('jobs/refresh.ts', ['--trigger', 'bench-night'], nightEnv).done
+      const night = await runRefresh('bench-night', nightEnv).done
       assertOk('incremental night', night)
       const councilLocations = new Set(model.register.map((i) => model.locations[i]!.id))
       results.incremental = {
@@ -344,6 +379,9 @@ async function main(): Promise<void> {
         councilLocationsFetched: changedLocations(model).filter((l) => councilLocations.has(l.id)).length,
         wallSeconds: seconds(night.wallMs),
         vsFullRefresh: Number((night.wallMs / full.wallMs).toFixed(3)),
+        cpuSeconds: night.cpuSeconds,
+        vsFullRefreshCpu:
+          night.cpuSeconds && full.cpuSeconds ? Number((night.cpuSeconds / full.cpuSeconds).toFixed(3)) : null,
         peakRssMb: night.peakRssMb,
         apiRequests: apis.stats.cqc,
         summary: refreshSummaryLine(night.stdout),
@@ -427,7 +465,7 @@ async function main(): Promise<void> {
     // 6. The same dashboard load while a full refresh runs (the refresh in its own process, as the schedule runs it).
     say('Dashboard under load during a full refresh ...')
     server.send({ type: 'reset-stalls' } satisfies ParentMessage)
-    const during = runNode('jobs/refresh.ts', ['--trigger', 'bench-during-load'], refreshEnv(databasePath, files))
+    const during = runRefresh('bench-during-load', refreshEnv(databasePath, files))
     const busy = figures(await cannonUntil({ ...targets[0]!.options, connections: 50 }, during.done))
     const duringOutcome = await during.done
     assertOk('refresh during load', duringOutcome)
@@ -442,10 +480,20 @@ async function main(): Promise<void> {
     }
     say(`  ${JSON.stringify(results.duringRefresh)}`)
 
-    // 7. The server's event loop during a refresh with no load: what the refresh itself costs the server.
+    // 7. The server's event loop with no load: first for as long as a refresh takes with nothing running (the
+    // machine's own scheduling noise), then during a refresh. The difference is what the refresh costs the server.
+    say('Event loop with no load, no refresh (control) ...')
+    server.send({ type: 'reset-stalls' } satisfies ParentMessage)
+    await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, Math.max(5_000, full.wallMs / 2))))
+    const control = await readStalls(server)
+    results.quietControl = {
+      seconds: seconds(Math.min(30_000, Math.max(5_000, full.wallMs / 2))),
+      longestEventLoopStallMs: Number(Math.max(control.maxMs, control.intervalMaxMs).toFixed(1)),
+    }
+    say(`  ${JSON.stringify(results.quietControl)}`)
     say('Event loop during a refresh, no load ...')
     server.send({ type: 'reset-stalls' } satisfies ParentMessage)
-    const quiet = await runNode('jobs/refresh.ts', ['--trigger', 'bench-quiet'], refreshEnv(databasePath, files)).done
+    const quiet = await runRefresh('bench-quiet', refreshEnv(databasePath, files)).done
     assertOk('refresh without load', quiet)
     const quietStalls = await readStalls(server)
     results.quietRefresh = {
@@ -455,6 +503,7 @@ async function main(): Promise<void> {
     }
     say(`  ${JSON.stringify(results.quietRefresh)}`)
     results.finishedAt = new Date().toISOString()
+    results.loadAverageAtEnd = loadAverage()
     writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
     printTable(results)
   } finally {
@@ -475,7 +524,7 @@ function printTable(r: Record<string, unknown>): void {
       'RSS < 400 MB',
     ],
     ['Floor (parse + raw insert)', `${get('floor.wallSeconds')} s, ${get('floor.rowsPerSecond')} rows/s`, ''],
-    ['Refresh / floor', `${get('fullRefresh.vsFloor')}x`, '<= 2x'],
+    ['Refresh / floor', `${get('fullRefresh.vsFloor')}x wall, ${get('fullRefresh.vsFloorCpu')}x CPU`, '<= 2x'],
     ['Recompute alone', `${get('recompute.servicesPerSecond')} services/s (${get('recompute.wallSeconds')} s)`, ''],
     [
       'Incremental night',
@@ -499,7 +548,12 @@ function printTable(r: Record<string, unknown>): void {
       `${get('duringRefresh.longestEventLoopStallMs')} ms (idle load: ${get('duringRefresh.idleLongestEventLoopStallMs')} ms)`,
       '< 100 ms',
     ],
-    ['Refresh, no load: longest loop stall', `${get('quietRefresh.longestEventLoopStallMs')} ms`, '< 100 ms'],
+    [
+      'Refresh, no load: longest loop stall',
+      `${get('quietRefresh.longestEventLoopStallMs')} ms (no refresh: ${get('quietControl.longestEventLoopStallMs')} ms)`,
+      '< 100 ms',
+    ],
+    ['Machine load average (start / end)', `${get('loadAverageAtStart')} / ${get('loadAverageAtEnd')}`, ''],
   ]
   const width = Math.max(...rows.map((row) => row[0].length))
   say('')

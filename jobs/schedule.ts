@@ -14,9 +14,16 @@ const here = path.dirname(fileURLToPath(import.meta.url))
  */
 export function refreshCommand(): { command: string; args: string[] } {
   const built = path.join(here, 'refresh.js')
-  if (existsSync(built)) return { command: process.execPath, args: [built] }
-  return { command: process.execPath, args: ['--import', 'tsx', path.join(here, 'refresh.ts')] }
+  if (existsSync(built)) return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, built] }
+  return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, '--import', 'tsx', path.join(here, 'refresh.ts')] }
 }
+
+/**
+ * A national refresh keeps about 150 MB live, but left alone V8 lets garbage grow the heap to 300+ MB before it
+ * collects (peak RSS 410-490 MB, `npm run bench`). Capping the old space makes it collect sooner: peak RSS about
+ * 320 MB, no slower. 256 MB is well above the live set of the whole English market.
+ */
+const REFRESH_NODE_FLAGS = ['--max-old-space-size=256']
 
 export function runRefreshInChildProcess(logger: Logger, trigger = 'schedule'): Promise<number> {
   const { command, args } = refreshCommand()

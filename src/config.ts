@@ -29,6 +29,8 @@ export const configSchema = z.object({
   FHRS_XML_DIR: optionalString,
   SMTP_URL: optionalString,
   MAIL_FROM: optionalString,
+  /** The dashboard's address as officers reach it (https://risk.council.gov.uk), for the links in the morning digest. */
+  PUBLIC_URL: optionalUrl,
   INBOX_DIR: z.string().min(1).default('./data/inbox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_SECRET: optionalString,

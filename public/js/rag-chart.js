@@ -6,7 +6,7 @@
 // Data shapes:
 //   { "type": "rag-history", "points": [{ "at": "2026-03-14", "rag": "red", "label": "14 March 2026" }] }
 //     a stepped line of the RAG over time, y axis Green / Amber / Red; a point's optional "events" (strings)
-//     are listed in its tooltip (the service page timeline)
+//     are listed in its tooltip, and "timeScale": true spaces the points by date (the service page timeline)
 //   { "type": "bar", "labels": ["Home care", ...], "stacked": true, "horizontal": false,
 //     "datasets": [{ "label": "Red", "data": [3, 1], "colour": "red" }] }
 //     bars of counts; a dataset's colour is a name from COLOURS (or its `rag`)
@@ -53,7 +53,9 @@
     var values = points.map(function (point) {
       return RAG_VALUES[point.rag]
     })
-    return {
+    // "timeScale": the x axis is time itself (days), so events far apart are drawn far apart.
+    var timed = Boolean(data.timeScale)
+    var config = {
       type: 'line',
       data: {
         labels: points.map(function (point) {
@@ -62,7 +64,11 @@
         datasets: [
           {
             label: data.label || 'RAG rating',
-            data: values,
+            data: timed
+              ? points.map(function (point, index) {
+                  return { x: dayNumber(point.at), y: values[index] }
+                })
+              : values,
             stepped: true,
             borderColor: COLOURS.black,
             borderWidth: 2,
@@ -108,6 +114,41 @@
         },
       },
     }
+    if (timed) {
+      var days = points.map(function (point) {
+        return dayNumber(point.at)
+      })
+      // The axis runs from the first event to the last (today), not to the next round number.
+      config.options.scales.x = {
+        type: 'linear',
+        min: days.length ? Math.min.apply(null, days) : undefined,
+        max: days.length ? Math.max.apply(null, days) : undefined,
+        ticks: {
+          maxTicksLimit: 8,
+          callback: function (value) {
+            return monthLabel(value)
+          },
+        },
+      }
+      config.options.plugins.tooltip.callbacks.title = function (items) {
+        var point = items.length ? points[items[0].dataIndex] : null
+        return point ? point.label || point.at : ''
+      }
+    }
+    return config
+  }
+
+  // Days since 1970-01-01 of an ISO date, and back to a month label for the axis.
+  function dayNumber(iso) {
+    var parts = String(iso).slice(0, 10).split('-')
+    return Date.UTC(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2])) / 86400000
+  }
+
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+  function monthLabel(day) {
+    var date = new Date(Number(day) * 86400000)
+    return MONTHS[date.getUTCMonth()] + ' ' + date.getUTCFullYear()
   }
 
   function barConfig(data) {

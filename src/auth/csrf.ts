@@ -1,5 +1,6 @@
-import express, { type Request, type Router } from 'express'
+import express, { type ErrorRequestHandler, type Request, type Router } from 'express'
 import { csrfSync } from 'csrf-sync'
+import { safeReturnTo } from './returnTo.js'
 
 export const CSRF_FIELD = '_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
@@ -15,6 +16,71 @@ function tokenFromRequest(req: Request): string | undefined {
   return undefined
 }
 
+function isCsrfError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'EBADCSRFTOKEN'
+}
+
+/** The path of the page the form was on, when the browser says and it is on this site; else the home page. */
+function formPage(req: Request): string {
+  const referer = req.get('referer')
+  if (referer === undefined) return '/'
+  try {
+    const url = new URL(referer)
+    return url.host === req.get('host') ? safeReturnTo(`${url.pathname}${url.search}`) : '/'
+  } catch {
+    return '/'
+  }
+}
+
+interface RefusalText {
+  messages: string[]
+  link: { href: string; text: string }
+}
+
+function refusalText(req: Request): RefusalText {
+  if (req.path === '/sign-in') {
+    return {
+      messages: ['The sign-in form had expired: it lasts 30 minutes, and needs this site to be allowed cookies.'],
+      link: { href: '/sign-in', text: 'Sign in again' },
+    }
+  }
+  const back = formPage(req)
+  if (req.user !== undefined) {
+    return {
+      messages: [
+        'Nothing was saved: the form had expired, for example because it was open before you last signed in.',
+        'Go back to the page, reload it, and send the form again.',
+      ],
+      link: { href: back, text: 'Go back to the page' },
+    }
+  }
+  return {
+    messages: [
+      'Nothing was saved: you had been signed out, after 30 minutes without activity, 12 hours after signing in, or by signing out in another window.',
+      'Sign in again, then enter what you typed once more.',
+    ],
+    link: { href: `/sign-in?returnTo=${encodeURIComponent(back)}`, text: 'Sign in again' },
+  }
+}
+
+/**
+ * A page form refused for its CSRF token is nearly always a session that ended while the form was open (30 minutes
+ * idle, 12 hours after sign-in, or signed out in another tab): say so, rather than "you do not have permission", with
+ * the way back. Nothing was saved. API requests keep the JSON error of the app's error handler.
+ */
+function explainRefusedForm(generateToken: (req: Request) => string): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (!isCsrfError(error) || req.originalUrl.startsWith('/api/')) return next(error)
+    // A fresh token for the page's own forms (the sign-out button in the header).
+    res.locals.csrfToken = generateToken(req)
+    res.status(403).render('pages/error', {
+      pageTitle: 'Your form was not sent',
+      heading: 'Your form was not sent',
+      ...refusalText(req),
+    })
+  }
+}
+
 /** Browser sessions need CSRF protection; a bearer token is never sent by a browser on its own. */
 function isTokenAuthenticated(req: Request): boolean {
   return req.user?.via === 'token'
@@ -23,8 +89,9 @@ function isTokenAuthenticated(req: Request): boolean {
 /**
  * Synchroniser-token CSRF (csrf-sync): every POST/PUT/PATCH/DELETE from a session must carry the session's
  * token, as the form field `_csrf` (urlencoded bodies, parsed here) or the `x-csrf-token` header (JSON from a
- * page's script). Requests authenticated by an API token are exempt. A refusal is a 403 error with
- * `code: 'EBADCSRFTOKEN'` passed to the error handler. Pages get the token in res.locals.csrfToken.
+ * page's script). Requests authenticated by an API token are exempt. A refused page form gets a 403 page that says
+ * the form expired; an API request gets the 403 error (`code: 'EBADCSRFTOKEN'`) passed to the error handler. Pages get
+ * the token in res.locals.csrfToken.
  * Mount after the session and authentication.
  */
 export function setUpCsrf(): Router {
@@ -35,6 +102,7 @@ export function setUpCsrf(): Router {
   const router = express.Router()
   router.use(express.urlencoded({ extended: false, limit: '100kb' }))
   router.use(csrfSynchronisedProtection)
+  router.use(explainRefusedForm(generateToken))
   router.use((req, res, next) => {
     // No token for scripts: it would only create sessions nobody uses.
     if (!isTokenAuthenticated(req) && !req.path.startsWith('/api/')) res.locals.csrfToken = generateToken(req)

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Role } from '../auth/roles.js'
+import { writeIfNotBusy } from './advisoryWrite.js'
 import { appendAuditEntry } from './audit.js'
 import type { Db } from './database.js'
 
@@ -157,6 +158,7 @@ export class ApiTokensRepository {
   async markUsed(token: ApiToken, at: Date = new Date()): Promise<void> {
     const last = token.lastUsedAt === null ? 0 : Date.parse(token.lastUsedAt)
     if (at.getTime() - last < LAST_USED_RESOLUTION_MS) return
-    this.statements.touch.run(at.toISOString(), token.id)
+    // Advisory: when a refresh holds the write lock, the next request records it instead of this one waiting.
+    writeIfNotBusy(this.db, () => this.statements.touch.run(at.toISOString(), token.id))
   }
 }

@@ -146,6 +146,20 @@ function whereClause(filter: AuditFilter): { sql: string; params: Record<string,
 export class AuditLog {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Runs `work` in one immediate transaction (joining one already open), so a write and the `recordNow` of its audit
+   * entry inside it commit or roll back together. `work` must be synchronous.
+   */
+  inTransaction<T>(work: () => T): T {
+    if (this.db.inTransaction) return work()
+    return this.db.transaction(work).immediate()
+  }
+
+  /** Appends an entry at once, for use inside `inTransaction`; returns its id. */
+  recordNow(entry: NewAuditEntry): number {
+    return appendAuditEntry(this.db, entry)
+  }
+
   async record(entry: NewAuditEntry): Promise<AuditEntry> {
     const at = new Date().toISOString()
     const id = appendAuditEntry(this.db, entry, at)

@@ -145,6 +145,10 @@ export interface TaskView extends Task {
   dpsName: string | null
   lotId: number | null
   lotName: string | null
+  /** The membership as it is now (it may have been suspended, or regained eligibility, since the task opened). */
+  membershipStatus: MembershipStatus | null
+  eligibleNow: boolean | null
+  failingNow: FailingGate[]
 }
 
 export interface NewAward {
@@ -288,6 +292,9 @@ interface TaskViewRow extends TaskRow {
   dps_name: string | null
   lot_id: number | null
   lot_name: string | null
+  membership_status: MembershipStatus | null
+  eligible_now: number | null
+  failing_now: string | null
 }
 interface AwardRow {
   id: number
@@ -424,6 +431,9 @@ function toTaskView(row: TaskViewRow): TaskView {
     dpsName: row.dps_name,
     lotId: row.lot_id,
     lotName: row.lot_name,
+    membershipStatus: row.membership_status,
+    eligibleNow: row.eligible_now === null ? null : row.eligible_now === 1,
+    failingNow: parseJson<FailingGate[]>(row.failing_now, []),
   }
 }
 
@@ -472,10 +482,12 @@ const EVENT_SELECT = `
 
 const TASK_VIEW_SELECT = `
   SELECT t.*, s.ref AS service_ref, s.name AS service_name, d.id AS dps_id, d.name AS dps_name,
-         l.id AS lot_id, l.name AS lot_name
+         l.id AS lot_id, l.name AS lot_name, m.status AS membership_status, e.eligible AS eligible_now,
+         e.failing_gates AS failing_now
   FROM tasks t
   JOIN services s ON s.id = t.service_id
   LEFT JOIN dps_memberships m ON m.id = t.membership_id
+  LEFT JOIN membership_eligibility e ON e.membership_id = m.id
   LEFT JOIN dps_lots l ON l.id = m.lot_id
   LEFT JOIN dps d ON d.id = l.dps_id`
 

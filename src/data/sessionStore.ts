@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import session from 'express-session'
+import { writeIfNotBusy } from './advisoryWrite.js'
 import type { Db } from './database.js'
 
 /** Used when a session has no cookie expiry (it always has one in this app: rolling maxAge). */
@@ -52,7 +53,8 @@ export class SqliteSessionStore extends session.Store {
 
   override touch(sid: string, data: session.SessionData, callback: () => void = () => {}): void {
     this.run(callback, () => {
-      this.statements.touch.run(this.expiresAt(data), sid)
+      // Advisory (the rolling expiry moves again on the next request): never wait on a refresh's write lock.
+      writeIfNotBusy(this.db, () => this.statements.touch.run(this.expiresAt(data), sid))
     })
   }
 

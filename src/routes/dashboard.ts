@@ -175,11 +175,22 @@ export function dashboardRoutes(services: Services): Router {
         backHref: '/',
       })
     }
-    const [view, lastCouncilFile] = await Promise.all([
+    const [view, lastCouncilFile, deteriorating, rules] = await Promise.all([
       services.dashboard.dashboard(toListingFilter(parsed.data)),
       services.inbox.lastReceived(),
+      // Early warning (SPEC §3, market feature): how many services are deteriorating, whatever the filters.
+      services.dashboard.list({ deteriorating: true, limit: 1, offset: 0 }),
+      services.risk.activeRuleSet(),
     ])
-    res.render('pages/dashboard', dashboardViewModel(view, parsed.data, services, lastCouncilFile))
+    res.render('pages/dashboard', {
+      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile),
+      deteriorating: {
+        count: deteriorating.total,
+        href: '/?deteriorating=true',
+        minimum: rules.ruleSet.deterioration.minAdverseObservations,
+        days: rules.ruleSet.deterioration.windowDays,
+      },
+    })
   })
 
   return router

@@ -329,6 +329,7 @@ export function dpsRoutes(services: Services): Router {
         where: task.lotName ? `${task.lotName} (${task.dpsName})` : '',
         reason: task.note ?? '',
         openedOn: formatDate(task.openedAt),
+        now: taskNow(task),
       })),
     })
   })
@@ -337,7 +338,7 @@ export function dpsRoutes(services: Services): Router {
     const taskId = pathId(req.params.taskId)
     const task = taskId === null ? null : await services.dps.findTask(taskId)
     if (!task) return next()
-    res.render('pages/dps-task', taskViewModel(task, {}))
+    res.render('pages/dps-task', taskViewModel(task, {}, [], res.locals.user?.role === 'admin'))
   })
 
   router.post('/dps/tasks/:taskId/close', compliance, async (req, res, next) => {
@@ -348,13 +349,19 @@ export function dpsRoutes(services: Services): Router {
     if (!parsed.success) {
       return res
         .status(400)
-        .render('pages/dps-task', taskViewModel(task, formValues(req.body), fieldErrors(parsed.error)))
+        .render(
+          'pages/dps-task',
+          taskViewModel(task, formValues(req.body), fieldErrors(parsed.error), res.locals.user?.role === 'admin'),
+        )
     }
     const outcome = await services.dps.closeTask(task.id, parsed.data.note, actorOf(req.user!))
     if (!outcome.ok) {
       return res
         .status(outcome.status)
-        .render('pages/dps-task', taskViewModel(task, formValues(req.body), outcome.errors))
+        .render(
+          'pages/dps-task',
+          taskViewModel(task, formValues(req.body), outcome.errors, res.locals.user?.role === 'admin'),
+        )
     }
     res.redirect(303, '/dps?closed=1')
   })
@@ -436,11 +443,21 @@ export function dpsRoutes(services: Services): Router {
   return router
 }
 
-function taskViewModel(
-  task: NonNullable<Awaited<ReturnType<Services['dps']['findTask']>>>,
-  values: Record<string, string>,
-  errors: FieldError[] = [],
-) {
+type TaskView = NonNullable<Awaited<ReturnType<Services['dps']['findTask']>>>
+
+/** The membership now, for a task opened when it lost eligibility: it may have been regained or the member suspended. */
+function taskNow(task: TaskView): { tag: { text: string; classes: string }; lines: string[] } | null {
+  if (task.membershipStatus === null) return null
+  if (task.membershipStatus !== 'admitted') {
+    return { tag: membershipTag(task.membershipStatus), lines: [] }
+  }
+  if (task.eligibleNow === null) return null
+  return task.eligibleNow
+    ? { tag: { text: 'Eligible again', classes: 'govuk-tag--green' }, lines: [] }
+    : { tag: eligibilityTag(false), lines: causesFirst(task.failingNow).map((gate) => gate.reason) }
+}
+
+function taskViewModel(task: TaskView, values: Record<string, string>, errors: FieldError[] = [], isAdmin = false) {
   return {
     pageTitle: `Review membership: ${task.serviceName}`,
     backLink: { href: '/dps', text: 'Back to DPS' },
@@ -455,6 +472,11 @@ function taskViewModel(
       closed: task.closedAt !== null,
       closedOn: formatDate(task.closedAt),
       closedBy: task.closedBy,
+      now: taskNow(task),
+      changeHref:
+        isAdmin && task.dpsId !== null && task.membershipId !== null
+          ? `/admin/dps/${task.dpsId}/members/${task.membershipId}`
+          : null,
     },
     values,
     ...formErrors(errors),

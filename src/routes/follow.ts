@@ -56,7 +56,7 @@ export async function servicePageAdditions(
       chart: {
         id: 'service-timeline',
         label: `Timeline of ${service.name}: the RAG the current rules give on each date with an observation or a RAG change, ${points.length} points from ${points[0]?.label ?? ''} to ${points[points.length - 1]?.label ?? ''}; every event is listed in the table below`,
-        data: { type: 'rag-history', label: 'RAG under the current rules', points },
+        data: { type: 'rag-history', label: 'RAG under the current rules', timeScale: true, points },
       },
       events: timeline.events.map((event) => ({
         date: formatDate(event.date),

@@ -10,7 +10,7 @@ import type { NewObservation, Observation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import { ASSESSMENT_OUTCOMES, type AssessmentOutcome, type Source } from '../domain/vocabulary.js'
 import { assessmentObservation, parseCouncilRecord, type AssessmentRow } from '../ingest/council/index.js'
-import type { EntryContext, FieldProblem } from './intelligenceService.js'
+import { asStored, type EntryContext, type FieldProblem } from './intelligenceService.js'
 import type { RiskService } from './riskService.js'
 
 /** SPEC §8: the cycle around a quality assessment. Only published (or status-less, e.g. imported) ones count. */
@@ -160,11 +160,11 @@ export type StatusAction = 'challenge' | 'publish'
 
 export interface AssessmentServiceDeps {
   services: Pick<ServiceRepository, 'findByRef'>
-  observations: Pick<ObservationRepository, 'append' | 'listHistory' | 'findById' | 'listLiveForIdRange'>
+  observations: Pick<ObservationRepository, 'appendNow' | 'listHistory' | 'findById' | 'listLiveForIdRange'>
   listing: Pick<ServiceListingRepository, 'list'>
   runs: Pick<RunRepository, 'current'>
   risk: Pick<RiskService, 'recomputeServices' | 'activeRuleSet'>
-  audit: Pick<AuditLog, 'record'>
+  audit: Pick<AuditLog, 'inTransaction' | 'recordNow'>
   today: () => string
 }
 
@@ -482,8 +482,22 @@ export class AssessmentService {
     context: EntryContext,
     action: string,
   ): Promise<AssessmentOutcomeResult> {
-    const appended = await this.deps.observations.append([observation])
-    const id = appended.insertedIds[0]
+    // The assessment and its audit entry in one transaction: a crash between them cannot leave an unaudited write.
+    const id = this.deps.audit.inTransaction(() => {
+      const inserted = this.deps.observations.appendNow([observation]).insertedIds[0]
+      if (inserted === undefined) return undefined
+      const written = toAssessment(asStored(observation, inserted))
+      if (!written) throw new Error(`Observation ${inserted} is not an assessment`)
+      this.deps.audit.recordNow({
+        actor: context.actor,
+        action,
+        entityType: 'service',
+        entityId: service.ref,
+        before: previous ? auditView(service, previous) : null,
+        after: auditView(service, written),
+      })
+      return inserted
+    })
     if (id === undefined) {
       return {
         ok: false,
@@ -497,14 +511,6 @@ export class AssessmentService {
     const stored = await this.deps.observations.findById(id)
     const assessment = stored ? toAssessment(stored) : null
     if (!assessment) throw new Error(`Stored observation ${id} is not an assessment`)
-    await this.deps.audit.record({
-      actor: context.actor,
-      action,
-      entityType: 'service',
-      entityId: service.ref,
-      before: previous ? auditView(service, previous) : null,
-      after: auditView(service, assessment),
-    })
     await this.deps.risk.recomputeServices([service.id], `${action} ${service.ref} by ${context.actor}`)
     const current = await this.deps.runs.current(service.id)
     return { ok: true, service, assessment, previous, risk: current?.result ?? null }

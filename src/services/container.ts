@@ -167,6 +167,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     dps: dpsRepository,
     mailer: config.SMTP_URL ? smtpMailer(config.SMTP_URL) : null,
     from: mailFrom(config.MAIL_FROM),
+    publicUrl: config.PUBLIC_URL,
     today: clock.today,
     logger,
     overdueActions: overdueActionsFrom(complianceActions),

@@ -70,6 +70,8 @@ export interface DigestServiceDeps {
   /** null: SMTP is not configured, and nothing is sent. */
   mailer: Mailer | null
   from: string
+  /** The dashboard's address (PUBLIC_URL), so the digest's links open; without it they are paths. */
+  publicUrl?: string
   today: () => string
   logger: Logger
   overdueActions?: OverdueActionsLookup
@@ -110,8 +112,20 @@ function plural(count: number, one: string, many = `${one}s`): string {
 
 const RAG_WORDS: Record<string, string> = { red: 'Red', amber: 'Amber', green: 'Green' }
 
+/** A link to a page of the dashboard: absolute when its address is known. */
+export function dashboardLink(publicUrl: string | undefined, path: string): string {
+  return publicUrl ? `${publicUrl.replace(/\/+$/, '')}${path}` : path
+}
+
 /** The digest an officer gets for one run: only the services they follow, plus the sources that failed. */
-export function composeDigest(recipient: string, runId: number, today: string, content: DigestContent): Digest {
+export function composeDigest(
+  recipient: string,
+  runId: number,
+  today: string,
+  content: DigestContent,
+  publicUrl?: string,
+): Digest {
+  const link = (ref: string) => dashboardLink(publicUrl, `/services/${encodeURIComponent(ref)}`)
   const sections: string[] = []
   if (content.newReds.length > 0) {
     sections.push(
@@ -120,7 +134,7 @@ export function composeDigest(recipient: string, runId: number, today: string, c
         ...content.newReds.map((change) => {
           const was = change.fromRag ? `was ${RAG_WORDS[change.fromRag] ?? change.fromRag}` : 'newly judged'
           const why = change.reasons.length > 0 ? change.reasons.join('; ') : 'no reason recorded'
-          return `- ${change.name} (${change.ref}), ${change.providerName}: ${was}, now Red.\n  Why: ${why}\n  /services/${change.ref}`
+          return `- ${change.name} (${change.ref}), ${change.providerName}: ${was}, now Red.\n  Why: ${why}\n  ${link(change.ref)}`
         }),
       ].join('\n'),
     )
@@ -131,7 +145,7 @@ export function composeDigest(recipient: string, runId: number, today: string, c
         `LOST DPS ELIGIBILITY (${content.lostEligibility.length})`,
         ...content.lostEligibility.map((event) => {
           const why = event.failingGates.map((gate) => gate.reason).join('; ') || 'no reason recorded'
-          return `- ${event.serviceName} (${event.serviceRef}): ${event.dpsName}, ${event.lotName}.\n  Why: ${why}\n  /services/${event.serviceRef}`
+          return `- ${event.serviceName} (${event.serviceRef}): ${event.dpsName}, ${event.lotName}.\n  Why: ${why}\n  ${link(event.serviceRef)}`
         }),
       ].join('\n'),
     )
@@ -241,10 +255,13 @@ export class DigestService {
         continue
       }
       try {
-        const digest = composeDigest(follower.email, runId, today, {
-          ...(await this.contentFor(follower, reds, lost, today)),
-          failedSources,
-        })
+        const digest = composeDigest(
+          follower.email,
+          runId,
+          today,
+          { ...(await this.contentFor(follower, reds, lost, today)), failedSources },
+          this.deps.publicUrl,
+        )
         if (digest.itemCount === 0) {
           await this.deps.log.finish(runId, follower.userId, { status: 'empty' })
           outcome.empty++

@@ -125,6 +125,17 @@ const serviceType = z
   .transform((value) => normaliseWord(value))
   .pipe(z.enum(SERVICE_TYPES, { message: 'Select a service type' }))
 
+/**
+ * A number given as a JSON number or as form text ("12.5"); anything else (true, [1], '') is left for the schema to
+ * refuse, where `z.coerce` would have read `true` or `[1]` as 1.
+ */
+function numberOrText<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : value),
+    schema,
+  )
+}
+
 /** The body of `POST /dps/{id}/awards` (SPEC §9), for the route and the form. */
 export const awardInputSchema = z.object({
   serviceRef: z
@@ -132,15 +143,19 @@ export const awardInputSchema = z.object({
     .trim()
     .min(1, 'Enter the service reference')
     .max(100, 'The service reference must be 100 characters or fewer'),
-  lotId: z.coerce
-    .number({ error: 'Select a lot' })
-    .int('Select a lot')
-    .positive('Select a lot')
-    .max(Number.MAX_SAFE_INTEGER, 'Select a lot'),
-  weeklyHours: z.coerce
-    .number({ error: 'Enter the weekly hours as a number' })
-    .positive('Weekly hours must be more than 0')
-    .max(168, 'Weekly hours must be 168 or fewer'),
+  lotId: numberOrText(
+    z
+      .number({ error: 'Select a lot' })
+      .int('Select a lot')
+      .positive('Select a lot')
+      .max(Number.MAX_SAFE_INTEGER, 'Select a lot'),
+  ),
+  weeklyHours: numberOrText(
+    z
+      .number({ error: 'Enter the weekly hours as a number' })
+      .positive('Weekly hours must be more than 0')
+      .max(168, 'Weekly hours must be 168 or fewer'),
+  ),
   startDate: z.string({ error: 'Enter the start date' }).pipe(isoDate),
   reference: z
     .string({ error: 'Enter the package reference' })

@@ -55,10 +55,10 @@ export type EntryOutcome =
 
 export interface IntelligenceServiceDeps {
   services: Pick<ServiceRepository, 'findByRef'>
-  observations: Pick<ObservationRepository, 'append' | 'listHistory' | 'findById'>
+  observations: Pick<ObservationRepository, 'appendNow' | 'listHistory' | 'findById'>
   runs: Pick<RunRepository, 'current'>
   risk: Pick<RiskService, 'recomputeServices'>
-  audit: Pick<AuditLog, 'record'>
+  audit: Pick<AuditLog, 'inTransaction' | 'recordNow'>
   /** The council's calendar date (ISO): events cannot be dated after it. */
   today: () => string
 }
@@ -281,8 +281,22 @@ export class IntelligenceService {
     context: EntryContext,
     action: string,
   ): Promise<EntryOutcome> {
-    const appended = await this.deps.observations.append([observation])
-    const id = appended.insertedIds[0]
+    // The entry and its audit entry in one transaction: a crash between them cannot leave an unaudited write.
+    const id = this.deps.audit.inTransaction(() => {
+      const inserted = this.deps.observations.appendNow([observation]).insertedIds[0]
+      if (inserted === undefined) return undefined
+      const written = toEntry(asStored(observation, inserted))
+      if (!written) throw new Error(`Observation ${inserted} is not an intelligence entry`)
+      this.deps.audit.recordNow({
+        actor: context.actor,
+        action,
+        entityType: 'service',
+        entityId: service.ref,
+        before: previous ? auditView(service, previous) : null,
+        after: auditView(service, written),
+      })
+      return inserted
+    })
     if (id === undefined) {
       // The key was taken between our check and the write: someone recorded or changed it at the same moment.
       return previous
@@ -292,17 +306,30 @@ export class IntelligenceService {
     const stored = await this.deps.observations.findById(id)
     const entry = stored ? toEntry(stored) : null
     if (!entry) throw new Error(`Stored observation ${id} is not an intelligence entry`)
-    await this.deps.audit.record({
-      actor: context.actor,
-      action,
-      entityType: 'service',
-      entityId: service.ref,
-      before: previous ? auditView(service, previous) : null,
-      after: auditView(service, entry),
-    })
     await this.deps.risk.recomputeServices([service.id], `${action} ${entry.kind} ${service.ref} by ${context.actor}`)
     const current = await this.deps.runs.current(service.id)
     return { ok: true, service, entry, previous, risk: current?.result ?? null }
+  }
+}
+
+/** An observation just appended under `id`, as it reads back (for its audit entry, inside the write's transaction). */
+export function asStored(observation: NewObservation, id: number): StoredObservation {
+  return {
+    id,
+    serviceId: observation.serviceId,
+    indicator: observation.indicator,
+    source: observation.source,
+    observedOn: observation.observedOn,
+    endDate: observation.endDate ?? null,
+    value: observation.value,
+    detail: observation.detail ?? {},
+    reference: observation.reference ?? null,
+    notes: observation.notes ?? null,
+    enteredBy: observation.enteredBy ?? null,
+    recordedAt: new Date().toISOString(),
+    naturalKey: observation.naturalKey,
+    supersedesId: observation.supersedes ?? null,
+    supersededById: null,
   }
 }
 

@@ -55,7 +55,8 @@ describe('roles and API tokens', () => {
       const agent = request.agent(t.app)
       await signIn(agent, 'officer@example.org', PASSWORD)
       const missing = await agent.post('/intelligence').type('form').send({ note: 'x' }).expect(403)
-      expect(missing.text).toContain('EBADCSRFTOKEN')
+      expect(missing.text).toContain('Your form was not sent')
+      expect(missing.text).toContain('Nothing was saved: the form had expired')
       await agent
         .post('/intelligence')
         .type('form')

@@ -88,18 +88,35 @@ async function firstServiceHref(watched: WatchedPage): Promise<string> {
   return href ?? ''
 }
 
-describe('every page reachable by link', () => {
+/**
+ * Screenshots for a reviewer: every page as compliance (at desktop width), the admin-only pages as the admin (at
+ * 320 px), and the assessor's view of the pages that differ for that role.
+ */
+const SCREENSHOTS: Record<Role, (kind: string) => boolean> = {
+  compliance: () => true,
+  admin: (kind) => kind.startsWith('/admin'),
+  assessor: (kind) => ['/', '/services/:id', '/dps/:id', '/providers/:id'].includes(kind),
+}
+
+// The three crawls run at the same time: the browser and the server then share the two cores between them.
+describe.concurrent('every page reachable by link', () => {
   it.for(ROLES)(
     'as %s: each page answers 200, passes axe, raises no CSP violation and links only to pages it may use',
-    { timeout: 240_000 },
-    async (role) => {
+    { timeout: 300_000 },
+    async (role, { expect }) => {
       const narrow = role === 'admin'
       const watched = await openPage(env, narrow ? { viewport: { width: 320, height: 800 } } : {})
       try {
         await signIn(watched.page, role)
         const serviceHref = await firstServiceHref(watched)
         const seeds = PLANS[role].seeds(serviceHref)
-        const { visited, problems } = await crawl(watched, { baseUrl: env.server.baseUrl, label: role, seeds, narrow })
+        const { visited, problems } = await crawl(watched, {
+          baseUrl: env.server.baseUrl,
+          label: role,
+          seeds,
+          narrow,
+          screenshotOf: SCREENSHOTS[role],
+        })
         // For a reviewer: which pages were checked (their screenshots are in test-results/screenshots/pages-*).
         mkdirSync(path.join(projectRoot, 'test-results'), { recursive: true })
         writeFileSync(path.join(projectRoot, 'test-results', `pages-${role}.txt`), `${visited.join('\n')}\n`)

@@ -1,10 +1,11 @@
 // Proof that the browser checks can fail: deliberately broken copies of a real page (served in place of the real
 // one through the browser's request interception, with the real page's headers) must be caught by the same
-// checks the journeys use.
+// checks the journeys and the crawl use.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { accessibilityProblems, blockingViolations, runAxe } from './helpers/accessibility.js'
 import {
   openPage,
+  signIn,
   startE2e,
   visit,
   E2E_TEST_TIMEOUT_MS,
@@ -12,6 +13,7 @@ import {
   type WatchedPage,
 } from './helpers/browser.js'
 import { expectHealthyPage } from './helpers/checks.js'
+import { crawl } from './helpers/crawl.js'
 import { focused, horizontalScrollProblem } from './helpers/layout.js'
 
 let env: E2eEnvironment
@@ -106,6 +108,38 @@ describe('the checks catch a broken page', () => {
       )
       await watched.page.locator('#email').focus()
       expect(await focused(watched.page)).toMatchObject({ id: 'email', indicator: false })
+    } finally {
+      await watched.close()
+    }
+  })
+
+  it('the crawl reports a link to a refused page, a missing heading and a missing label', async () => {
+    const watched = await openPage(env)
+    try {
+      await signIn(watched.page, 'assessor')
+      const real = await watched.page.request.get('/')
+      expect(real.status()).toBe(200)
+      const html = await real.text()
+      const broken = html
+        .replace(/<h1[^>]*>[^<]*<\/h1>/, '')
+        .replace(/<label class="govuk-label govuk-label--s" for="q">[^<]*<\/label>/, '')
+        .replace('</main>', '<p class="govuk-body"><a class="govuk-link" href="/admin">Admin</a></p></main>')
+      expect(broken).not.toBe(html)
+      const headers = real.headers()
+      await watched.page.route('**/broken-crawl-start', (route) =>
+        route.fulfill({ status: 200, headers, body: broken }),
+      )
+      const { visited, problems } = await crawl(watched, {
+        baseUrl: env.server.baseUrl,
+        label: 'broken',
+        seeds: ['/broken-crawl-start'],
+        follow: (url) => url.pathname === '/admin',
+      })
+      expect(visited).toEqual(['/broken-crawl-start', '/admin'])
+      const report = problems.join('\n')
+      expect(report).toContain('/admin (linked from /broken-crawl-start) answered 403')
+      expect(report).toContain('/broken-crawl-start has 0 h1 headings')
+      expect(report).toMatch(/\[critical\] label: [\s\S]*#q/)
     } finally {
       await watched.close()
     }

@@ -54,10 +54,10 @@ export class SourceServer {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(): Promise<SourceServer> {
+  static async start(port = 0): Promise<SourceServer> {
     const server = createServer((req, res) => instance.handle(req, res))
     const instance = new SourceServer(server)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
     instance.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     return instance
   }

@@ -144,6 +144,11 @@ export function inspect(file: string) {
       currentSnapshots: rows('SELECT * FROM current_snapshots ORDER BY service_id'),
       observations: (db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n,
       ragCounts: rows('SELECT rag, COUNT(*) AS n FROM current_snapshots GROUP BY rag ORDER BY rag'),
+      sourceRuns: rows('SELECT run_id, source, status FROM source_runs ORDER BY run_id, source') as Array<{
+        run_id: number
+        source: string
+        status: string
+      }>,
       runs: rows('SELECT id, kind, status, published_at FROM refresh_runs ORDER BY id') as Array<{
         id: number
         kind: string

@@ -56,6 +56,10 @@ async function expectNextRunCompletes(killedRunId: number) {
   const after = inspect(database.file)
   expect(after.integrity).toBe('ok')
   expect(after.runs.find((run) => run.id === killedRunId)?.status).toBe('abandoned')
+  // The source it was reading is no longer shown as running on the dashboard and /health.
+  const killedSources = after.sourceRuns.filter((run) => run.run_id === killedRunId)
+  expect(killedSources.length).toBeGreaterThan(0)
+  for (const source of killedSources) expect(source.status).not.toBe('running')
   expect(after.runs.at(-1)).toMatchObject({ status: 'completed' })
   expect(after.ragCounts).toEqual([{ rag: 'red', n: SERVICES }])
 }

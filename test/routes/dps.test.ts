@@ -396,8 +396,20 @@ describe('Acceptance: an embargo on a Tier 1 service of the demo DPS', () => {
     const name = (await services.serviceRepository.findByRef(embargoed))!.name.replaceAll("'", '&#x27;')
     const lostRow = lost.slice(lost.indexOf(name))
     expect(lostRow.slice(0, lostRow.indexOf('</tr>'))).toContain('Embargo on new placements since 2026-11-20')
-    expect((await services.dps.openTasks()).some((t) => t.serviceRef === embargoed)).toBe(true)
+    const task = (await services.dps.openTasks()).find((t) => t.serviceRef === embargoed)!
     expect((await compliance.agent.get('/dps')).text).toContain(name)
+    const taskNow = async () => {
+      const html = (await compliance.agent.get(`/dps/tasks/${task.id}`)).text
+      const start = html.indexOf('data-testid="task-now"')
+      return html.slice(start, html.indexOf('</dd>', start))
+    }
+    expect(await taskNow()).toContain('Not eligible')
+    expect(await taskNow()).toContain('Embargo on new placements since 2026-11-20')
+    expect(await taskNow()).not.toContain('/admin/dps/')
+    // An admin, who manages memberships, is offered the change from the task.
+    expect((await admin.agent.get(`/dps/tasks/${task.id}`)).text).toContain(
+      `href="/admin/dps/${dpsId}/members/${task.membershipId}"`,
+    )
 
     // Lifting the embargo (the same entry, with an end date) restores eligibility: regained, and the award goes through.
     await liftEmbargoByForm(compliance, embargoed, entryId, '2026-11-20', '2026-11-22')
@@ -414,6 +426,8 @@ describe('Acceptance: an embargo on a Tier 1 service of the demo DPS', () => {
     expect(regainedRow.slice(0, regainedRow.indexOf('</tr>'))).toContain(
       'No longer: Embargo on new placements since 2026-11-20',
     )
+    // The review task, still open for compliance to close, says so.
+    expect(await taskNow()).toContain('Eligible again')
     const after = await awardByApi(embargoed, 'PKG-ACCEPT-3')
     expect(after.status).toBe(201)
     expect(after.body).toMatchObject({ serviceRef: embargoed, reference: 'PKG-ACCEPT-3' })

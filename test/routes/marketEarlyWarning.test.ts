@@ -62,6 +62,13 @@ describe('the deteriorating flag (SPEC §3 early warning)', () => {
     expect(flagged.size).toBeGreaterThan(0)
     const page = await assessor.agent.get('/?pageSize=500')
     expect(page.status).toBe(200)
+    // The count above the table, whatever the filters, links to the filtered view.
+    expect(page.text).toMatch(
+      new RegExp(
+        `data-testid="deteriorating-count"><a class="govuk-link" href="/\\?deteriorating&#x3D;true">${flagged.size} services are deteriorating</a>: 2 or more adverse observations in 90 days`,
+      ),
+    )
+    expect((await assessor.agent.get('/?rag=red')).text).toContain(`${flagged.size} services are deteriorating`)
     const rows = rowsOfTable(page.text)
     expect(rows.length).toBeGreaterThan(flagged.size)
     expect(

@@ -155,6 +155,8 @@ describe('sign-in', () => {
     await agent.get('/sign-in')
     const res = await agent.post('/sign-in').type('form').send({ email: 'officer@example.org', password: PASSWORD })
     expect(res.status).toBe(403)
+    expect(res.text).toContain('The sign-in form had expired')
+    expect(res.text).toContain('<a class="govuk-link" href="/sign-in">Sign in again</a>')
     await agent.get('/').expect(302)
   })
 
@@ -241,6 +243,32 @@ describe('session time-outs', () => {
     t.db.prepare('UPDATE sessions SET expires_at = ?').run(idle)
     await request(t.app).get('/').set('Cookie', cookie).expect(302)
     await agent.get('/intelligence').expect(302)
+    t.db.close()
+  })
+
+  it('explains a form sent after the session ended: signed out, nothing saved, and the way back', async () => {
+    const t = createTestApp()
+    await addUser(t.users, 'officer@example.org', 'compliance', PASSWORD)
+    const agent = request.agent(t.app)
+    await signIn(agent, 'officer@example.org', PASSWORD)
+    const form = await agent.get('/intelligence').expect(200)
+    t.db.prepare('UPDATE sessions SET expires_at = ?').run(new Date(Date.now() - 60_000).toISOString())
+
+    const refused = await agent
+      .post('/intelligence')
+      .set('Referer', 'http://127.0.0.1/intelligence?tab=open')
+      .type('form')
+      .send({ note: 'typed for half an hour', _csrf: csrfTokenIn(form.text) })
+      .expect(403)
+    expect(refused.text).toContain('Your form was not sent')
+    expect(refused.text).toContain('you had been signed out, after 30 minutes without activity')
+    expect(refused.text).toMatch(/<a class="govuk-link" href="\/sign-in\?returnTo&#x3D;%2F">Sign in again<\/a>/)
+    expect(refused.text).not.toContain('You do not have permission')
+    expect(refused.text).not.toContain('saved by')
+
+    // The API answers in JSON as before.
+    const api = await agent.post('/api/v1/things').send({ a: 1 }).expect(403)
+    expect(api.body.error).toBeTruthy()
     t.db.close()
   })
 

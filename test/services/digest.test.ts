@@ -98,7 +98,11 @@ describe('the morning digest over real SMTP', () => {
   beforeAll(async () => {
     smtp = await startSmtpServer()
     services = createTestServices({
-      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: 'Risk Dashboard <dashboard@council.example>' },
+      env: {
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        MAIL_FROM: 'Risk Dashboard <dashboard@council.example>',
+        PUBLIC_URL: 'https://risk.council.example/',
+      },
     })
     await seedSmallBorough(services)
     app = appWithAllRoutes(services)
@@ -151,7 +155,8 @@ describe('the morning digest over real SMTP', () => {
     expect(mail.body).toContain('NEW RED (1)')
     expect(mail.body).toContain('Oak Homecare (SVC-AMBER), Oak Care Ltd: was Amber, now Red.')
     expect(mail.body).toMatch(/Why: .*[Ee]mbargo/)
-    expect(mail.body).toContain('/services/SVC-AMBER')
+    // A link that opens from the email: PUBLIC_URL, then the service page.
+    expect(mail.body).toMatch(/\n {2}https:\/\/risk\.council\.example\/services\/SVC-AMBER\r?\n/)
     expect(mail.body).not.toContain('Ash Lodge')
 
     // The admin's service stayed Green and no source failed: nothing to say, nothing sent, and that is logged.

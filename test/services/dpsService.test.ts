@@ -393,6 +393,22 @@ describe('input schemas', () => {
     expect(bad.error?.issues.map((issue) => issue.path[0])).toEqual(
       expect.arrayContaining(['serviceRef', 'lotId', 'weeklyHours', 'startDate', 'reference']),
     )
+    // Form text is read as a number; true, [1] or blank text are not numbers.
+    const base = { serviceRef: 'S1', startDate: '2026-12-01', reference: 'R' }
+    expect(awardInputSchema.parse({ ...base, lotId: ' 3 ', weeklyHours: '7.5' })).toMatchObject({
+      lotId: 3,
+      weeklyHours: 7.5,
+    })
+    for (const [lotId, weeklyHours] of [
+      [true, 10],
+      [[1], 10],
+      [' ', 10],
+      [1, true],
+      [1, [7]],
+      [1, 'seven'],
+    ]) {
+      expect(awardInputSchema.safeParse({ ...base, lotId, weeklyHours }).success).toBe(false)
+    }
   })
 
   it('parse a pen picture with needs as a list or comma-separated text', () => {

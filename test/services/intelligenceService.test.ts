@@ -35,6 +35,43 @@ describe('IntelligenceService', () => {
     expect(second.ok && second.risk?.indicators.find((i) => i.key === 'unexpected_deaths')?.level).toBe('red')
   })
 
+  it('writes an entry and its audit entry together: if the audit fails, the entry is not kept either', async () => {
+    const before = await services.observations.count()
+    const audits = await services.audit.count()
+    const original = services.audit.recordNow.bind(services.audit)
+    services.audit.recordNow = () => {
+      throw new Error('disk full')
+    }
+    try {
+      await expect(
+        services.intelligence.record('SVC-GREEN', { kind: 'embargo', date: '2026-11-01', reference: 'E-1' }, FORM),
+      ).rejects.toThrow('disk full')
+      const [assessment] = await Promise.allSettled([
+        services.assessments.record('SVC-GREEN', { assessment_date: '2026-11-01', outcome: 'poor' }, 'draft', FORM),
+      ])
+      expect(assessment.status).toBe('rejected')
+    } finally {
+      services.audit.recordNow = original
+    }
+    expect(await services.observations.count()).toBe(before)
+    expect(await services.audit.count()).toBe(audits)
+
+    const recorded = await services.intelligence.record(
+      'SVC-GREEN',
+      { kind: 'embargo', date: '2026-11-01', reference: 'E-1' },
+      FORM,
+    )
+    expect(recorded.ok).toBe(true)
+    const [entry] = await services.audit.list({ action: 'intelligence.recorded', limit: 1 })
+    expect(entry?.after).toMatchObject({
+      kind: 'embargo',
+      reference: 'E-1',
+      date: '2026-11-01',
+      source: 'council_form',
+    })
+    expect(entry?.after).toMatchObject({ observationId: recorded.ok ? recorded.entry.id : -1 })
+  })
+
   it('keys an entry with a reference as the CSV does, so a later export of it supersedes rather than duplicates', async () => {
     const recorded = await services.intelligence.record(
       'SVC-RED',

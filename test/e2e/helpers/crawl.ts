@@ -34,14 +34,23 @@ export interface CrawlResult {
 /**
  * Visits the seeds, then every page they link to, and so on (one page per kind of address), checking each: status
  * 200 (not sent to sign-in), a title and one h1, no serious or critical axe violation, no CSP violation or script
- * error, and with `narrow` no sideways scrolling. Every page is saved as test-results/screenshots/pages-<label>-*.png.
+ * error, and with `narrow` no sideways scrolling. Pages are saved as test-results/screenshots/pages-<label>-*.png.
  */
 export async function crawl(
   watched: WatchedPage,
-  options: { baseUrl: string; label: string; seeds: string[]; narrow?: boolean },
+  options: {
+    baseUrl: string
+    label: string
+    seeds: string[]
+    narrow?: boolean
+    /** Which links to follow (by default every link to a page of the server). */
+    follow?: (url: URL) => boolean
+    /** Which kinds of page to save a screenshot of (by default every one). */
+    screenshotOf?: (kind: string) => boolean
+  },
 ): Promise<CrawlResult> {
   const { page } = watched
-  const { baseUrl: origin, label, seeds, narrow = false } = options
+  const { baseUrl: origin, label, seeds, narrow = false, follow = () => true, screenshotOf = () => true } = options
   const queue: Array<{ url: string; from: string }> = seeds.map((url) => ({ url, from: 'the starting pages' }))
   const kinds = new Set<string>()
   const variants = new Map<string, number>()
@@ -76,15 +85,14 @@ export async function crawl(
       problems.push(`${address} (linked from ${from}) answered ${status}, ending on ${landed.pathname}`)
       continue
     }
-    // Charts draw after load: let them finish so their errors, if any, belong to this page.
-    await page.waitForLoadState('load')
-    await screenshot(page, `pages-${label}${narrow ? '-narrow' : ''}${slug(pageKind(target))}`)
+    const kind = pageKind(target)
+    if (screenshotOf(kind)) await screenshot(page, `pages-${label}${narrow ? '-narrow' : ''}${slug(kind)}`)
     // WCAG 2.4.2 and 2.4.6: a title naming the page, and one main heading.
     const title = await page.title()
     if (!/^(Error: )?\S.* - Provider Risk Dashboard$/.test(title)) problems.push(`${address} has the title "${title}"`)
     const headings = await page.locator('main h1').count()
     if (headings !== 1) problems.push(`${address} has ${headings} h1 headings in its main content`)
-    const axe = await accessibilityProblems(page, `crawl ${label} ${pageKind(target)}`)
+    const axe = await accessibilityProblems(page, `crawl ${label} ${kind}`)
     if (axe) problems.push(axe)
     if (narrow) {
       const reflow = await horizontalScrollProblem(page, address)
@@ -100,7 +108,7 @@ export async function crawl(
       if (href === '' || href.startsWith('#')) continue
       const next = new URL(href, landed)
       next.hash = ''
-      if (!crawlable(next, origin) || !claim(next)) continue
+      if (!crawlable(next, origin) || !follow(next) || !claim(next)) continue
       queue.push({ url: `${next.pathname}${next.search}`, from: address })
     }
   }

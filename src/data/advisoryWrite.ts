@@ -1,0 +1,25 @@
+import type { Db } from './database.js'
+
+/**
+ * Runs a write that may be skipped (a token's last-used time, a session's rolling expiry) without waiting for the
+ * write lock. better-sqlite3 waits for a lock synchronously, on the server's event loop: while a refresh in another
+ * process holds the lock (publishing 30,000 judgements, appending a source's facts), a plain write here would stall
+ * every request for as long, up to the busy timeout. Returns false when the database was busy and nothing was written.
+ */
+export function writeIfNotBusy(db: Db, write: () => void): boolean {
+  if (db.inTransaction) {
+    write()
+    return true
+  }
+  const previous = db.pragma('busy_timeout', { simple: true }) as number
+  db.pragma('busy_timeout = 0')
+  try {
+    write()
+    return true
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false
+    throw error
+  } finally {
+    db.pragma(`busy_timeout = ${previous}`)
+  }
+}
