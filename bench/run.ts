@@ -528,7 +528,8 @@ function printTable(r: Record<string, unknown>): void {
     ['Recompute alone', `${get('recompute.servicesPerSecond')} services/s (${get('recompute.wallSeconds')} s)`, ''],
     [
       'Incremental night',
-      `${get('incremental.wallSeconds')} s = ${(Number(get('incremental.vsFullRefresh')) * 100).toFixed(1)}% of full`,
+      `${get('incremental.wallSeconds')} s = ${(Number(get('incremental.vsFullRefresh')) * 100).toFixed(1)}% of full ` +
+        `(CPU ${(Number(get('incremental.vsFullRefreshCpu')) * 100).toFixed(1)}%)`,
       '< 10%',
     ],
     ...Object.entries(load).map(([name, f]): [string, string, string] => [

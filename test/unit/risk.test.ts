@@ -376,6 +376,8 @@ describe('contract default notices (indicator 6)', () => {
   it('treats an outcome of resolved as closed and a resolution after the date as still open', () => {
     expect(levelOf([notice(400, { detail: { outcome: 'Resolved' } })], 'default_notice')).toBe('green')
     expect(levelOf([notice(400, { endDate: addDays(AS_OF, 3) })], 'default_notice')).toBe('amber')
+    expect(levelOf([notice(400, { endDate: addDays(AS_OF, 1) })], 'default_notice')).toBe('amber')
+    expect(levelOf([notice(400, { endDate: AS_OF })], 'default_notice')).toBe('green')
   })
 })
 
@@ -466,6 +468,11 @@ describe('registered manager (indicator 10)', () => {
     expect(levelOf([obs('manager_vacancy', 'vacant', daysAgo(300), { endDate: daysAgo(20) })], 'manager_vacancy')).toBe(
       'green',
     )
+    expect(levelOf([obs('manager_vacancy', 'vacant', daysAgo(30), { endDate: AS_OF })], 'manager_vacancy')).toBe(
+      'green',
+    )
+    const fillsTomorrow = obs('manager_vacancy', 'vacant', daysAgo(30), { endDate: addDays(AS_OF, 1) })
+    expect(levelOf([fillsTomorrow], 'manager_vacancy')).toBe('amber')
     const observations = [
       obs('manager_vacancy', 'vacant', daysAgo(300)),
       obs('manager_vacancy', 'in_post', daysAgo(20)),
@@ -521,6 +528,9 @@ describe('overall RAG', () => {
   })
 
   it('is Amber with two Ambers and Red with three ("multiple concerns")', () => {
+    const one = assess([...green(), amberFood()])
+    expect(one).toMatchObject({ rag: 'amber', flags: { multipleConcerns: false } })
+    expect(one.reasons).toEqual([`Food hygiene rating 2 on ${daysAgo(50)}`])
     const two = assess([...green().slice(1), amberCqc(), amberFood()])
     expect(two.rag).toBe('amber')
     expect(two.flags.multipleConcerns).toBe(false)
