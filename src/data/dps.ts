@@ -68,6 +68,8 @@ export interface Member extends Membership {
   /** null until the membership has been evaluated once. */
   eligibility: StoredEligibility | null
   rag: Rag | null
+  /** The RAG is a manual override's, not the rules'. */
+  overridden: boolean
   score: number | null
   reasons: string[]
 }
@@ -364,7 +366,7 @@ function toStoredEligibility(row: EligibilityColumns): StoredEligibility | null 
 }
 
 function toMember(row: MemberRow): Member {
-  const result = parseJson<{ reasons?: unknown }>(row.result, {})
+  const result = parseJson<{ reasons?: unknown; override?: unknown }>(row.result, {})
   return {
     ...toMembership(row),
     serviceRef: row.service_ref,
@@ -375,6 +377,7 @@ function toMember(row: MemberRow): Member {
     contractStatus: row.contract_status,
     eligibility: toStoredEligibility(row),
     rag: row.rag,
+    overridden: Boolean(result.override),
     score: row.score,
     reasons: Array.isArray(result.reasons) ? result.reasons.filter((r): r is string => typeof r === 'string') : [],
   }

@@ -178,6 +178,7 @@ function frameworkViewModel(
             ? `since ${formatDate(member.admittedOn)}`
             : `since ${formatDate(member.statusChangedOn)}${member.statusReason ? `: ${member.statusReason}` : ''}`,
         rag: ragTag(member.rag),
+        overridden: member.overridden,
         eligibility: eligibilityTag(member.eligible),
         failingGates: causesFirst(member.failingGates).map((gate) => gate.reason),
         awards: member.awardsLast12Months,

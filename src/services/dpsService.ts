@@ -79,6 +79,8 @@ export interface MemberView {
   eligible: boolean
   failingGates: FailingGate[]
   rag: Rag | null
+  /** The RAG is a manual override's. */
+  overridden: boolean
   awardsLast12Months: number
   weeklyHoursLast12Months: number
 }
@@ -854,6 +856,7 @@ export class DpsService {
             eligible: gate.eligible && membership === null,
             failingGates: membership ? [membership, ...gate.failingGates] : gate.failingGates,
             rag: member.rag,
+            overridden: member.overridden,
             awardsLast12Months: memberAwards?.awards ?? 0,
             weeklyHoursLast12Months: memberAwards?.weeklyHours ?? 0,
           }

@@ -152,6 +152,31 @@ describe('DPS pages: roles', () => {
   })
 })
 
+describe('DPS pages: overrides', () => {
+  beforeAll(setUp)
+
+  it('marks a member whose RAG is a manual override', async () => {
+    const framework = await services.dps.getFramework(dpsId)
+    const member = framework!.lots.flatMap((lot) => lot.members).find((m) => m.status === 'admitted')!
+    const before = await compliance.agent.get(`/dps/${dpsId}`)
+    const rowOf = (html: string) => {
+      const row = html.slice(html.indexOf(`data-member="${member.ref}"`))
+      return row.slice(0, row.indexOf('</tr>'))
+    }
+    expect(rowOf(before.text)).not.toContain('Override')
+    const service = await services.serviceRepository.findByRef(member.ref)
+    const set = await services.compliance.setOverride(
+      service!.id,
+      { level: 'amber', reason: 'Whistleblowing concern under review', expiresOn: services.clock.today() },
+      'test',
+    )
+    expect(set.ok).toBe(true)
+    const after = await compliance.agent.get(`/dps/${dpsId}`)
+    expect(rowOf(after.text)).toContain('Override')
+    expect(rowOf(after.text)).toContain('Amber')
+  })
+})
+
 describe('DPS pages: reading', () => {
   beforeAll(setUp)
 
