@@ -67,3 +67,22 @@ export interface NewObservation {
    */
   dedupe?: 'natural_key' | 'latest_value'
 }
+
+/** A stored version of an edited fact: an edit supersedes the version before it, which is kept. */
+export interface Versioned {
+  id: number
+  supersedesId: number | null
+  supersededById: number | null
+}
+
+/** The versions of the item `id` belongs to, newest first; empty when `id` is not among the items. */
+export function versionChain<T extends Versioned>(items: readonly T[], id: number): T[] {
+  const byId = new Map(items.map((item) => [item.id, item]))
+  let newest = byId.get(id)
+  while (newest?.supersededById != null && byId.has(newest.supersededById)) newest = byId.get(newest.supersededById)
+  const chain: T[] = []
+  for (let item = newest; item; item = item.supersedesId === null ? undefined : byId.get(item.supersedesId)) {
+    chain.push(item)
+  }
+  return chain
+}

@@ -6,7 +6,7 @@ import type { Service, ServiceRepository } from '../data/services.js'
 import { addDays, addMonths, daysBetween } from '../domain/dates.js'
 import { rankDueNext, type DueNextEntry } from '../domain/dueNext.js'
 import { isCountedAssessment } from '../domain/indicators/qualityAssessment.js'
-import type { NewObservation, Observation } from '../domain/observation.js'
+import { versionChain, type NewObservation, type Observation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import { ASSESSMENT_OUTCOMES, type AssessmentOutcome, type Source } from '../domain/vocabulary.js'
 import { assessmentObservation, parseCouncilRecord, type AssessmentRow } from '../ingest/council/index.js'
@@ -219,13 +219,7 @@ export class AssessmentService {
 
   /** The versions of an assessment, newest first. */
   async versionsOf(serviceId: number, id: number): Promise<Assessment[]> {
-    const all = await this.assessmentsFor(serviceId)
-    const byId = new Map(all.map((a) => [a.id, a]))
-    let newest = byId.get(id)
-    while (newest?.supersededById != null && byId.has(newest.supersededById)) newest = byId.get(newest.supersededById)
-    const chain: Assessment[] = []
-    for (let a = newest; a; a = a.supersedesId === null ? undefined : byId.get(a.supersedesId)) chain.push(a)
-    return chain
+    return versionChain(await this.assessmentsFor(serviceId), id)
   }
 
   /**

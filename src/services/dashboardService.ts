@@ -42,7 +42,7 @@ export interface DashboardServiceDeps {
 
 /** Read use cases behind the dashboard, the service page and the JSON API. */
 export class DashboardService {
-  /** The last views by filter, kept while the database is unchanged (see ServiceListingRepository.dataVersion). */
+  /** The last views by filter, kept until what they show may have changed (see ServiceListingRepository.dataVersion). */
   private readonly views = new Map<string, { version: string; view: DashboardView }>()
 
   constructor(private readonly deps: DashboardServiceDeps) {}

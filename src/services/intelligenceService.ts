@@ -2,7 +2,7 @@ import type { AuditLog } from '../data/audit.js'
 import type { ObservationRepository, StoredObservation } from '../data/observations.js'
 import type { RunRepository } from '../data/runs.js'
 import type { Service, ServiceRepository } from '../data/services.js'
-import type { NewObservation } from '../domain/observation.js'
+import { versionChain, type NewObservation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { IndicatorKey, IntelligenceKind, Source } from '../domain/vocabulary.js'
 import { intelligenceObservation, parseCouncilRecord, type IntelligenceRow } from '../ingest/council/index.js'
@@ -168,15 +168,7 @@ export class IntelligenceService {
 
   /** The chain of versions an entry belongs to, newest first. */
   async versionsOf(serviceId: number, id: number): Promise<IntelligenceEntry[]> {
-    const entries = await this.entriesFor(serviceId)
-    const byId = new Map(entries.map((entry) => [entry.id, entry]))
-    let newest = byId.get(id)
-    while (newest?.supersededById != null && byId.has(newest.supersededById)) newest = byId.get(newest.supersededById)
-    const chain: IntelligenceEntry[] = []
-    for (let entry = newest; entry; entry = entry.supersedesId === null ? undefined : byId.get(entry.supersedesId)) {
-      chain.push(entry)
-    }
-    return chain
+    return versionChain(await this.entriesFor(serviceId), id)
   }
 
   /** Records a new event for the service named `ref`, from fields named as the CSV's columns. */
