@@ -48,7 +48,8 @@ export function schemaVersion(db: Db): number {
  * Runs `work` for each item inside write transactions of at most `perCommit` items, so a long series of repository
  * writes (30,000 registration updates on a first load) commits in batches rather than one by one, each holding the
  * write lock only briefly. Repository methods called inside join the open batch (their own transactions become
- * savepoints). A failure rolls back the open batch and rethrows; batches already committed stay.
+ * savepoints). A failure rolls back the open batch and rethrows; batches already committed stay. Called inside a
+ * transaction of the caller's, it commits nothing: the items join that transaction.
  */
 export async function inWriteBatches<T>(
   db: Db,
@@ -56,6 +57,11 @@ export async function inWriteBatches<T>(
   perCommit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
+  if (db.inTransaction) {
+    // The caller's transaction is not ours to commit in pieces: the items join it whole.
+    for (const item of items) await work(item)
+    return
+  }
   let inBatch = 0
   try {
     for (const item of items) {

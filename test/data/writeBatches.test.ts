@@ -61,4 +61,17 @@ describe('inWriteBatches', () => {
     await inWriteBatches(writer, [], 10, async () => {})
     expect(writer.inTransaction).toBe(false)
   })
+
+  it("joins a caller's open transaction whole rather than committing it in pieces", async () => {
+    const [writer, reader] = twoConnections()
+    const services = new ServiceRepository(writer)
+    writer.exec('BEGIN IMMEDIATE')
+    await inWriteBatches(writer, [1, 2, 3], 1, async () => {
+      await services.upsertMany([serviceInput()])
+    })
+    expect(writer.inTransaction).toBe(true)
+    expect(countFrom(reader)).toBe(0)
+    writer.exec('ROLLBACK')
+    expect(countFrom(reader)).toBe(0)
+  })
 })
