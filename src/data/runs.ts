@@ -83,6 +83,13 @@ export interface RagChange {
   reasons: string[]
 }
 
+/** A RAG change with the names the dashboard shows beside it. */
+export interface NamedRagChange extends RagChange {
+  ref: string
+  name: string
+  providerName: string
+}
+
 export interface HistoryPoint {
   at: string
   asOf: string
@@ -253,6 +260,11 @@ export class RunRepository {
       ),
       changesSince: db.prepare<[number, number], RagChangeRow>(
         `SELECT * FROM rag_changes WHERE run_id >= ? ORDER BY id DESC LIMIT ?`,
+      ),
+      namedChangesSince: db.prepare<[number, number], RagChangeRow & NamedRow>(
+        `SELECT c.*, s.ref, s.name, p.name AS provider_name
+         FROM rag_changes c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
+         WHERE c.run_id >= ? ORDER BY c.id DESC LIMIT ?`,
       ),
       ragCounts: db.prepare<[], { rag: Rag; n: number }>(
         'SELECT rag, COUNT(*) AS n FROM current_snapshots GROUP BY rag',
@@ -488,6 +500,22 @@ export class RunRepository {
     }))
   }
 
+  /** changesSince with each service's ref, name and provider in one query (changes of deleted services left out). */
+  async namedChangesSince(runId: number, limit = 500): Promise<NamedRagChange[]> {
+    return this.statements.namedChangesSince.all(runId, limit).map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      serviceId: row.service_id,
+      fromRag: row.from_rag,
+      toRag: row.to_rag,
+      at: row.at,
+      reasons: JSON.parse(row.reasons) as string[],
+      ref: row.ref,
+      name: row.name,
+      providerName: row.provider_name,
+    }))
+  }
+
   async ragCounts(): Promise<Record<Rag, number>> {
     const counts: Record<Rag, number> = { red: 0, amber: 0, green: 0 }
     for (const row of this.statements.ragCounts.all()) counts[row.rag] = row.n
@@ -554,6 +582,12 @@ interface RagChangeRow {
   to_rag: Rag
   at: string
   reasons: string
+}
+
+interface NamedRow {
+  ref: string
+  name: string
+  provider_name: string
 }
 
 function toSourceRun(row: SourceRunRow): SourceRun {

@@ -5,6 +5,7 @@ import type { SourceFreshness } from '../data/runs.js'
 import { INBOX_SOURCE } from '../services/sources/inbox.js'
 import type { Services } from '../services/container.js'
 import type { DashboardView } from '../services/dashboardService.js'
+import type { ActiveRuleSet } from '../services/riskService.js'
 import { ageText, formatDateTime, ragTag, runSourceLabel, serviceTypeLabel, withQuery } from './display.js'
 import { lastFileReceivedText } from './inboxFiles.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
@@ -19,6 +20,22 @@ const SORTABLE_COLUMNS = [
   { key: 'changed', text: 'Last change' },
 ] as const
 
+/** The changes the dashboard lists before "show all" (a national night changes hundreds). */
+export const CHANGES_SHOWN = 25
+/** Beyond this many areas the filter is a select plus the chosen areas' checkboxes, not a checkbox per area. */
+export const AREA_CHECKBOX_LIMIT = 30
+
+/** One formatter per time zone (toLocaleDateString builds one per call: most of this page's own CPU under load). */
+const calendarDates = new Map<string, Intl.DateTimeFormat>()
+function calendarDate(iso: string, timeZone: string): string {
+  let format = calendarDates.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    calendarDates.set(timeZone, format)
+  }
+  return format.format(new Date(iso))
+}
+
 /** `more` adds to a configured source's line, by source: the council files' "last file received ...". */
 export function sourceFreshnessLines(
   sources: SourceFreshness[],
@@ -31,7 +48,7 @@ export function sourceFreshnessLines(
     const failed = s.lastAttemptStatus === 'failed'
     // The council's calendar date of the last success: one at 00:30 BST is that day's, not the day before's.
     const dataFrom = s.lastSuccessAt
-      ? `data from ${ageText(new Date(s.lastSuccessAt).toLocaleDateString('en-CA', { timeZone }), today)}`
+      ? `data from ${ageText(calendarDate(s.lastSuccessAt, timeZone), today)}`
       : 'no successful refresh yet'
     const text = failed
       ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
@@ -60,11 +77,30 @@ function queryForLinks(query: ServiceFilterQuery): Record<string, unknown> {
   }
 }
 
+/**
+ * A checkbox per area while they are few; at national scale (~390 authorities) the chosen areas as checked checkboxes
+ * (untick to drop one) and a select of the others to add one, both sending `area`, so the query stays the same.
+ */
+function areaFilter(areas: string[], chosen: string[]) {
+  if (areas.length <= AREA_CHECKBOX_LIMIT) {
+    return {
+      areas: areas.map((area) => ({ value: area, text: area, checked: chosen.includes(area) })),
+      areaSelect: null,
+    }
+  }
+  const selected = new Set(chosen)
+  return {
+    areas: areas.filter((area) => selected.has(area)).map((area) => ({ value: area, text: area, checked: true })),
+    areaSelect: { options: areas.filter((area) => !selected.has(area)) },
+  }
+}
+
 function dashboardViewModel(
   view: DashboardView,
   query: ServiceFilterQuery,
   services: Services,
   lastCouncilFile: InboxFile | null = null,
+  allChanges = false,
 ) {
   const today = services.clock.today()
   const tz = services.config.TZ
@@ -87,7 +123,17 @@ function dashboardViewModel(
     sources: sourceFreshnessLines(view.sources, tz, today, {
       [INBOX_SOURCE]: lastFileReceivedText(lastCouncilFile, tz, today),
     }),
-    changes: view.changes.map((c) => ({
+    changesTotal: view.changes.length,
+    changesMore:
+      !allChanges && view.changes.length > CHANGES_SHOWN
+        ? {
+            count: view.changes.length - CHANGES_SHOWN,
+            href: `${withQuery('/', linkQuery, { changes: 'all' })}#changes`,
+          }
+        : null,
+    changesLess:
+      allChanges && view.changes.length > CHANGES_SHOWN ? { href: `${withQuery('/', linkQuery, {})}#changes` } : null,
+    changes: (allChanges ? view.changes : view.changes.slice(0, CHANGES_SHOWN)).map((c) => ({
       ref: c.ref,
       name: c.name,
       providerName: c.providerName,
@@ -99,7 +145,7 @@ function dashboardViewModel(
     filters: {
       q: query.q ?? '',
       rags: RAGS.map((rag) => ({ value: rag, text: ragTag(rag).text, checked: query.rag.includes(rag) })),
-      areas: view.areas.map((area) => ({ value: area, text: area, checked: query.area.includes(area) })),
+      ...areaFilter(view.areas, query.area),
       types: SERVICE_TYPES.map((type) => ({
         value: type,
         text: serviceTypeLabel(type),
@@ -165,6 +211,18 @@ function dashboardViewModel(
 /** The compliance officer's first page: counts, what changed since the last run, and the service table. */
 export function dashboardRoutes(services: Services): Router {
   const router = Router()
+  // The active rule set (read and validated from the database) and the last council file move only with a write: one
+  // in this process (a rule set activated, a file received) or a published run, which move the listing's dataVersion,
+  // or another process's, shown within its age limit, as the rest of the page. Reading them on every request cost
+  // about as much as rendering the page.
+  let known: { version: string; rules: ActiveRuleSet; lastCouncilFile: InboxFile | null } | null = null
+  const rulesAndLastFile = async () => {
+    const version = services.listing.dataVersion()
+    if (known?.version === version) return known
+    const [rules, lastCouncilFile] = await Promise.all([services.risk.activeRuleSet(), services.inbox.lastReceived()])
+    known = { version, rules, lastCouncilFile }
+    return known
+  }
 
   router.get('/', async (req: Request, res) => {
     const parsed = serviceFilterSchema.safeParse(req.query)
@@ -175,15 +233,14 @@ export function dashboardRoutes(services: Services): Router {
         backHref: '/',
       })
     }
-    const [view, lastCouncilFile, deteriorating, rules] = await Promise.all([
+    const [view, deteriorating, { rules, lastCouncilFile }] = await Promise.all([
       services.dashboard.dashboard(toListingFilter(parsed.data)),
-      services.inbox.lastReceived(),
       // Early warning (SPEC §3, market feature): how many services are deteriorating, whatever the filters.
       services.dashboard.list({ deteriorating: true, limit: 1, offset: 0 }),
-      services.risk.activeRuleSet(),
+      rulesAndLastFile(),
     ])
     res.render('pages/dashboard', {
-      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile),
+      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile, req.query.changes === 'all'),
       deteriorating: {
         count: deteriorating.total,
         href: '/?deteriorating=true',

@@ -86,17 +86,9 @@ export class DashboardService {
   async changesSinceLastFullRun(lastFullRun?: RefreshRun | null): Promise<ChangedService[]> {
     const run = lastFullRun === undefined ? await this.deps.runs.lastPublishedRun('full') : lastFullRun
     if (!run) return []
-    const changes = await this.deps.runs.changesSince(run.id)
-    const refs = [...new Set(changes.map((c) => c.serviceId))]
-    const byId = new Map<number, Service>()
-    for (const id of refs) {
-      const service = await this.deps.services.findById(id)
-      if (service) byId.set(id, service)
-    }
-    return changes.flatMap((change) => {
-      const service = byId.get(change.serviceId)
-      return service ? [{ change, ref: service.ref, name: service.name, providerName: service.providerName }] : []
-    })
+    // One query joining the names (it was one services lookup per changed service: ~300 on a national night).
+    const changes = await this.deps.runs.namedChangesSince(run.id)
+    return changes.map(({ ref, name, providerName, ...change }) => ({ change, ref, name, providerName }))
   }
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {

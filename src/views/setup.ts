@@ -53,8 +53,20 @@ export function registerPartialNames(partials: Partials): Partials {
 }
 
 class ViewEngine extends ExpressHandlebars {
+  /** With `view cache` on (production) the partials never change: found, compiled and named once, not per render. */
+  private cachedPartials: Promise<Partials> | null = null
+
   override async getPartials(options?: Parameters<ExpressHandlebars['getPartials']>[0]) {
-    return registerPartialNames((await super.getPartials(options)) as Partials)
+    if (!options?.cache) return registerPartialNames((await super.getPartials(options)) as Partials)
+    if (!this.cachedPartials) {
+      const loading = super.getPartials(options).then((partials) => registerPartialNames(partials as Partials))
+      // A failed read is not kept: the next render tries again.
+      loading.catch(() => {
+        if (this.cachedPartials === loading) this.cachedPartials = null
+      })
+      this.cachedPartials = loading
+    }
+    return this.cachedPartials
   }
 }
 

@@ -4,6 +4,7 @@ import type { Express } from 'express'
 import type { Services } from '../../src/services/container.js'
 import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
 import { seedSmallBorough } from '../helpers/seedSmall.js'
+import { CHANGES_SHOWN } from '../../src/routes/dashboard.js'
 
 let services: Services
 let app: Express
@@ -196,6 +197,72 @@ describe('changed since the last run', () => {
     const changed = await officer.agent.get('/')
     expect(section(changed.text)).toContain('Ash Lodge')
     expect(section(changed.text)).toContain('Embargo on new placements since 2026-11-20')
+  })
+})
+
+describe('at national scale', () => {
+  // 40 services in 40 areas, each changed colour since the last full run (New): more than the dashboard lists
+  // at first (CHANGES_SHOWN) and more areas than it shows as checkboxes (AREA_CHECKBOX_LIMIT).
+  let big: Services
+  let bigApp: Express
+  let officer: SignedInAgent
+  const changesSection = (html: string) => html.slice(html.indexOf('id="changes"'), html.indexOf('id="services"'))
+
+  beforeAll(async () => {
+    big = createTestServices()
+    await seedSmallBorough(big)
+    const created = await big.serviceRepository.upsertMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        ref: `SVC-N${String(i).padStart(2, '0')}`,
+        name: `National Home ${String(i).padStart(2, '0')}`,
+        providerName: `National Care ${i} Ltd`,
+        serviceType: 'home_care' as const,
+        area: `Area ${String(i).padStart(2, '0')}`,
+        contractStatus: 'contracted' as const,
+      })),
+    )
+    await big.risk.recomputeServices(
+      created.map((c) => c.id),
+      'test entry',
+    )
+    bigApp = appWithAllRoutes(big)
+    officer = await signIn(bigApp, big, 'compliance')
+  })
+
+  it(`lists the latest ${CHANGES_SHOWN} changes with a link to all of them, which keeps the filters`, async () => {
+    const page = await officer.agent.get('/?rag=green')
+    const section = changesSection(page.text)
+    expect(section.match(/href="\/services\//g)).toHaveLength(CHANGES_SHOWN)
+    expect(section).toContain('Showing the latest 25 of 40 changes')
+    const all = /href="([^"]*changes(?:=|&#x3D;)all[^"]*)"/
+      .exec(section)?.[1]
+      ?.replaceAll('&#x3D;', '=')
+      .replaceAll('&amp;', '&')
+    expect(all).toBe('/?rag=green&changes=all#changes')
+    const full = await officer.agent.get(all as string)
+    expect(full.status).toBe(200)
+    expect(changesSection(full.text).match(/href="\/services\//g)).toHaveLength(40)
+    expect(changesSection(full.text)).toContain('Show the latest only')
+    expect(full.text).toContain('name="rag" type="checkbox" value="green" checked')
+  })
+
+  it('shows many areas as a select plus the chosen areas as checkboxes, filtering with the same `area` query', async () => {
+    const page = await officer.agent.get('/')
+    expect(page.text).not.toContain('name="area" type="checkbox"')
+    expect(page.text).toMatch(/<label class="govuk-label govuk-label--s" for="area-add">Choose an area<\/label>/)
+    expect(page.text).toContain('<option>Area 07</option>')
+    expect(page.text).toContain('<option>North</option>')
+
+    const chosen = await officer.agent.get('/?area=Area+07&area=North')
+    expect(chosen.text).toContain('name="area" type="checkbox" value="Area 07" checked')
+    expect(chosen.text).toContain('name="area" type="checkbox" value="North" checked')
+    expect(chosen.text).not.toContain('<option>Area 07</option>')
+    expect(chosen.text).toContain('<option>Area 08</option>')
+    expect(chosen.text).toContain('Add another area')
+    expect(chosen.text).toContain('Showing 1 to 3 of 3 services')
+    // The select's empty choice adds nothing to the filter.
+    const withEmpty = await officer.agent.get('/?area=Area+07&area=')
+    expect(withEmpty.text).toContain('Showing 1 to 1 of 1 services')
   })
 })
 
