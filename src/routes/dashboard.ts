@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express'
+import { z } from 'zod'
 import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
 import type { InboxFile } from '../data/inboxFiles.js'
 import type { SourceFreshness } from '../data/runs.js'
@@ -19,6 +20,11 @@ const SORTABLE_COLUMNS = [
   { key: 'eligible', text: 'DPS eligibility' },
   { key: 'changed', text: 'Last change' },
 ] as const
+
+/** The dashboard's own query: the shared filters, and whether to list every change of the last run. */
+const dashboardQuerySchema = serviceFilterSchema.extend({
+  changes: z.enum(['all', 'latest'], { error: 'must be all or latest' }).optional(),
+})
 
 /** The changes the dashboard lists before "show all" (a national night changes hundreds). */
 export const CHANGES_SHOWN = 25
@@ -225,7 +231,7 @@ export function dashboardRoutes(services: Services): Router {
   }
 
   router.get('/', async (req: Request, res) => {
-    const parsed = serviceFilterSchema.safeParse(req.query)
+    const parsed = dashboardQuerySchema.safeParse(req.query)
     if (!parsed.success) {
       return res.status(400).render('pages/bad-request', {
         pageTitle: 'There is a problem with the filters',
@@ -240,7 +246,7 @@ export function dashboardRoutes(services: Services): Router {
       rulesAndLastFile(),
     ])
     res.render('pages/dashboard', {
-      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile, req.query.changes === 'all'),
+      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile, parsed.data.changes === 'all'),
       deteriorating: {
         count: deteriorating.total,
         href: '/?deteriorating=true',

@@ -246,6 +246,12 @@ describe('at national scale', () => {
     expect(full.text).toContain('name="rag" type="checkbox" value="green" checked')
   })
 
+  it('refuses an unknown `changes` value with the field named', async () => {
+    const page = await officer.agent.get('/?changes=everything')
+    expect(page.status).toBe(400)
+    expect(page.text).toContain('must be all or latest')
+  })
+
   it('shows many areas as a select plus the chosen areas as checkboxes, filtering with the same `area` query', async () => {
     const page = await officer.agent.get('/')
     expect(page.text).not.toContain('name="area" type="checkbox"')
