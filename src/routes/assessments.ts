@@ -305,6 +305,22 @@ export function assessmentRoutes(services: Services): Router {
     })
   })
 
+  /** The form's own errors, then the service's validation of the rest (one message per field). */
+  const allFormErrors = (service: Service, form: ReturnType<typeof readForm>) => {
+    const others = services.assessments
+      .validate(service, form.fields)
+      .filter((p) => !form.errors.some((e) => e.field === p.field))
+    return [...form.errors, ...toErrors(others)]
+  }
+
+  /** The service of the path and its assessment `:id`; either null when there is no such thing. */
+  const serviceAndAssessment = async (req: Request) => {
+    const service = await serviceOf(req)
+    const id = parseId(req.params.id)
+    const assessment = service && id ? await services.assessments.assessment(service.id, id) : null
+    return { service, assessment }
+  }
+
   router.get('/services/:ref/assessments/new', guard, async (req, res, next) => {
     const service = await serviceOf(req)
     if (!service) return next()
@@ -316,11 +332,9 @@ export function assessmentRoutes(services: Services): Router {
     if (!service) return next()
     const form = readForm(req.body, true)
     if (form.errors.length > 0) {
-      const others = services.assessments
-        .validate(service, form.fields)
-        .filter((p) => !form.errors.some((e) => e.field === p.field))
-      const errors = [...form.errors, ...toErrors(others)]
-      return res.status(400).render('pages/assessment-form', formView(service, form.values, errors, null))
+      return res
+        .status(400)
+        .render('pages/assessment-form', formView(service, form.values, allFormErrors(service, form), null))
     }
     const outcome = await services.assessments.record(service.ref, form.fields, form.stage, context(req))
     if (!outcome.ok) {
@@ -332,13 +346,10 @@ export function assessmentRoutes(services: Services): Router {
   })
 
   router.get('/services/:ref/assessments/:id', guard, async (req, res, next) => {
-    const service = await serviceOf(req)
-    const id = parseId(req.params.id)
-    if (!service || !id) return next()
-    const assessment = await services.assessments.assessment(service.id, id)
-    if (!assessment) return next()
+    const { service, assessment } = await serviceAndAssessment(req)
+    if (!service || !assessment) return next()
     const today = services.clock.today()
-    const versions = await services.assessments.versionsOf(service.id, id)
+    const versions = await services.assessments.versionsOf(service.id, assessment.id)
     const current = await services.runs.current(service.id)
     const saved = typeof req.query.saved === 'string' && /^[a-z_]{1,20}$/.test(req.query.saved) ? req.query.saved : null
     res.render(
@@ -348,28 +359,20 @@ export function assessmentRoutes(services: Services): Router {
   })
 
   router.get('/services/:ref/assessments/:id/edit', guard, async (req, res, next) => {
-    const service = await serviceOf(req)
-    const id = parseId(req.params.id)
-    if (!service || !id) return next()
-    const assessment = await services.assessments.assessment(service.id, id)
-    if (!assessment) return next()
+    const { service, assessment } = await serviceAndAssessment(req)
+    if (!service || !assessment) return next()
     if (assessment.supersededById !== null) return res.redirect(303, `${base(service)}/${assessment.id}`)
     res.render('pages/assessment-form', formView(service, valuesOf(assessment), [], assessment))
   })
 
   router.post('/services/:ref/assessments/:id/edit', guard, async (req, res, next) => {
-    const service = await serviceOf(req)
-    const id = parseId(req.params.id)
-    if (!service || !id) return next()
-    const assessment = await services.assessments.assessment(service.id, id)
-    if (!assessment) return next()
+    const { service, assessment } = await serviceAndAssessment(req)
+    if (!service || !assessment) return next()
     const form = readForm(req.body, false)
     if (form.errors.length > 0) {
-      const others = services.assessments
-        .validate(service, form.fields)
-        .filter((p) => !form.errors.some((e) => e.field === p.field))
-      const errors = [...form.errors, ...toErrors(others)]
-      return res.status(400).render('pages/assessment-form', formView(service, form.values, errors, assessment))
+      return res
+        .status(400)
+        .render('pages/assessment-form', formView(service, form.values, allFormErrors(service, form), assessment))
     }
     const outcome = await services.assessments.edit(service.ref, assessment.id, form.fields, context(req))
     if (!outcome.ok) {
@@ -386,14 +389,11 @@ export function assessmentRoutes(services: Services): Router {
   })
 
   router.post('/services/:ref/assessments/:id/status', guard, async (req, res, next) => {
-    const service = await serviceOf(req)
-    const id = parseId(req.params.id)
-    if (!service || !id) return next()
-    const assessment = await services.assessments.assessment(service.id, id)
-    if (!assessment) return next()
+    const { service, assessment } = await serviceAndAssessment(req)
+    if (!service || !assessment) return next()
     const today = services.clock.today()
     const rerender = async (status: number, problems: FieldProblem[]) => {
-      const versions = await services.assessments.versionsOf(service.id, id)
+      const versions = await services.assessments.versionsOf(service.id, assessment.id)
       const current = await services.runs.current(service.id)
       res
         .status(status)
