@@ -54,6 +54,8 @@ export interface SourceFreshness {
 export interface ComputedSnapshot {
   serviceId: number
   result: RiskResult
+  /** When the judgement could next change with nothing new recorded (src/domain/recheck.ts); null: never by date. */
+  recheckOn?: string | null
 }
 
 export interface PublishOutcome {
@@ -224,26 +226,33 @@ export class RunRepository {
       ),
       insertSnapshot: db.prepare(
         `INSERT INTO snapshots (run_id, service_id, as_of, computed_at, rag, computed_rag, score, result, fingerprint,
-           rule_set_version)
+           rule_set_version, deteriorating)
          VALUES (@runId, @serviceId, @asOf, @computedAt, @rag, @computedRag, @score, @result, @fingerprint,
-           @ruleSetVersion)
+           @ruleSetVersion, @deteriorating)
          ON CONFLICT (run_id, service_id) DO UPDATE SET as_of = excluded.as_of, computed_at = excluded.computed_at,
            rag = excluded.rag, computed_rag = excluded.computed_rag, score = excluded.score, result = excluded.result,
-           fingerprint = excluded.fingerprint, rule_set_version = excluded.rule_set_version`,
+           fingerprint = excluded.fingerprint, rule_set_version = excluded.rule_set_version,
+           deteriorating = excluded.deteriorating`,
       ),
-      stagedForRun: db.prepare<[number], { id: number; service_id: number; rag: Rag; score: number; computed_at: string; result: string }>(
-        'SELECT id, service_id, rag, score, computed_at, result FROM snapshots WHERE run_id = ? ORDER BY service_id',
+      stagedForRun: db.prepare<
+        [number],
+        { id: number; service_id: number; rag: Rag; score: number; computed_at: string; result: string; deteriorating: number }
+      >(
+        `SELECT id, service_id, rag, score, computed_at, result, deteriorating FROM snapshots WHERE run_id = ?
+         ORDER BY service_id`,
       ),
       currentPointer: db.prepare<[number], { snapshot_id: number; rag: Rag; computed_at: string }>(
         `SELECT c.snapshot_id, c.rag, sn.computed_at FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id
          WHERE c.service_id = ?`,
       ),
       upsertPointer: db.prepare(
-        `INSERT INTO current_snapshots (service_id, snapshot_id, previous_snapshot_id, run_id, changed_at, rag, score)
-         VALUES (@serviceId, @snapshotId, @previousSnapshotId, @runId, @now, @rag, @score)
+        `INSERT INTO current_snapshots (service_id, snapshot_id, previous_snapshot_id, run_id, changed_at, rag, score,
+           deteriorating)
+         VALUES (@serviceId, @snapshotId, @previousSnapshotId, @runId, @now, @rag, @score, @deteriorating)
          ON CONFLICT (service_id) DO UPDATE SET snapshot_id = excluded.snapshot_id,
            previous_snapshot_id = excluded.previous_snapshot_id, run_id = excluded.run_id,
-           changed_at = excluded.changed_at, rag = excluded.rag, score = excluded.score`,
+           changed_at = excluded.changed_at, rag = excluded.rag, score = excluded.score,
+           deteriorating = excluded.deteriorating`,
       ),
       insertRagChange: db.prepare(
         `INSERT INTO rag_changes (run_id, service_id, from_rag, to_rag, at, reasons)
@@ -396,6 +405,7 @@ export class RunRepository {
           result: JSON.stringify(result),
           fingerprint: print,
           ruleSetVersion: result.ruleSetVersion,
+          deteriorating: result.flags.deteriorating ? 1 : 0,
         })
         staged++
       }
@@ -440,6 +450,7 @@ export class RunRepository {
         now,
         rag: staged.rag,
         score: staged.score,
+        deteriorating: staged.deteriorating,
       })
       changed++
       changedServiceIds.push(staged.service_id)

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3'
+import { advisoryChangeCount } from './advisoryWrite.js'
 import type { Db } from './database.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
@@ -106,7 +107,7 @@ export class ServiceListingRepository {
   }
 
   /**
-   * Moves when this connection writes (`total_changes()`), when any process publishes a run (judgements move only
+   * Moves when this connection writes (`total_changes()`, less its advisory writes: see advisoryChangeCount), when any process publishes a run (judgements move only
    * then, SPEC §6), and every ANSWER_MAX_AGE_MS whatever happens. Not on every commit of another process: a refresh
    * commits its staging and heartbeats every few hundred milliseconds, and recomputing the dashboard each time (a
    * second under load) stalled the server for its whole run. Other processes' writes that publish no run (the run
@@ -114,7 +115,8 @@ export class ServiceListingRepository {
    */
   dataVersion(): string {
     const bucket = Math.floor(Date.now() / ANSWER_MAX_AGE_MS)
-    return `${this.versionStatements.totalChanges.get()}:${this.versionStatements.lastPublishedRun.get() ?? 0}:${bucket}`
+    const changes = (this.versionStatements.totalChanges.get() as number) - advisoryChangeCount(this.db)
+    return `${changes}:${this.versionStatements.lastPublishedRun.get() ?? 0}:${bucket}`
   }
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {
@@ -157,7 +159,7 @@ export class ServiceListingRepository {
       params.q = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`
       where.push(`(lower(p.name) LIKE @q ESCAPE '\\' OR lower(s.name) LIKE @q ESCAPE '\\' OR lower(s.ref) LIKE @q ESCAPE '\\')`)
     }
-    if (filter.deteriorating) where.push(`json_extract(sn.result, '$.flags.deteriorating') = 1`)
+    if (filter.deteriorating) where.push('c.deteriorating = 1')
     if (filter.eligible === true) where.push(`${DPS_ELIGIBLE} = 1`)
     if (filter.eligible === false) where.push(`COALESCE(${DPS_ELIGIBLE}, 0) = 0`)
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
@@ -165,8 +167,7 @@ export class ServiceListingRepository {
     // `snapshots` for 30,000 services (and sorting them) cost more than everything else, so the page is chosen by id
     // first and only its rows are read in full.
     const from = `FROM services s JOIN providers p ON p.id = s.provider_id
-      LEFT JOIN current_snapshots c ON c.service_id = s.id
-      ${filter.deteriorating ? 'LEFT JOIN snapshots sn ON sn.id = c.snapshot_id' : ''}`
+      LEFT JOIN current_snapshots c ON c.service_id = s.id`
     const total = (this.prepare(`SELECT COUNT(*) AS n ${from} ${whereSql}`).get(params) as { n: number }).n
     const direction = filter.direction === 'desc' ? 'DESC' : 'ASC'
     const inverse = direction === 'ASC' ? 'DESC' : 'ASC'

@@ -8,6 +8,7 @@ import type { Services } from '../services/container.js'
 import type { DashboardView } from '../services/dashboardService.js'
 import type { ActiveRuleSet } from '../services/riskService.js'
 import { ageText, formatDateTime, ragTag, runSourceLabel, serviceTypeLabel, withQuery } from './display.js'
+import { RenderedPageCache } from '../views/renderedPages.js'
 import { lastFileReceivedText } from './inboxFiles.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
 
@@ -230,6 +231,8 @@ export function dashboardRoutes(services: Services): Router {
     return known
   }
 
+  const renderedPages = new RenderedPageCache()
+
   router.get('/', async (req: Request, res) => {
     const parsed = dashboardQuerySchema.safeParse(req.query)
     if (!parsed.success) {
@@ -239,20 +242,25 @@ export function dashboardRoutes(services: Services): Router {
         backHref: '/',
       })
     }
-    const [view, deteriorating, { rules, lastCouncilFile }] = await Promise.all([
-      services.dashboard.dashboard(toListingFilter(parsed.data)),
-      // Early warning (SPEC §3, market feature): how many services are deteriorating, whatever the filters.
-      services.dashboard.list({ deteriorating: true, limit: 1, offset: 0 }),
-      rulesAndLastFile(),
-    ])
-    res.render('pages/dashboard', {
-      ...dashboardViewModel(view, parsed.data, services, lastCouncilFile, parsed.data.changes === 'all'),
-      deteriorating: {
-        count: deteriorating.total,
-        href: '/?deteriorating=true',
-        minimum: rules.ruleSet.deterioration.minAdverseObservations,
-        days: rules.ruleSet.deterioration.windowDays,
-      },
+    // The page is the same for everyone who asks for it until the data moves (a run published, a write here, or the
+    // listing's age limit) or the date does: rendered once and kept.
+    const key = `${services.listing.dataVersion()}|${services.clock.today()}|${JSON.stringify(parsed.data)}`
+    await renderedPages.send(res, 'pages/dashboard', key, async () => {
+      const [view, deteriorating, { rules, lastCouncilFile }] = await Promise.all([
+        services.dashboard.dashboard(toListingFilter(parsed.data)),
+        // Early warning (SPEC §3, market feature): how many services are deteriorating, whatever the filters.
+        services.dashboard.list({ deteriorating: true, limit: 1, offset: 0 }),
+        rulesAndLastFile(),
+      ])
+      return {
+        ...dashboardViewModel(view, parsed.data, services, lastCouncilFile, parsed.data.changes === 'all'),
+        deteriorating: {
+          count: deteriorating.total,
+          href: '/?deteriorating=true',
+          minimum: rules.ruleSet.deterioration.minAdverseObservations,
+          days: rules.ruleSet.deterioration.windowDays,
+        },
+      }
     })
   })
 

@@ -92,7 +92,9 @@ export function formatDateTime(iso: string | null | undefined, timeZone: string)
 
 export function ageText(iso: string | null | undefined, today: string): string {
   if (!iso) return ''
-  return daysBetween(iso.slice(0, 10), today) === 0 ? 'today' : `${describeAge(iso.slice(0, 10), today)} ago`
+  const days = daysBetween(iso.slice(0, 10), today)
+  // A date after today (another clock, a council's future-dated entry) reads as such, not "in the future ago".
+  return days === 0 ? 'today' : days < 0 ? 'in the future' : `${describeAge(iso.slice(0, 10), today)} ago`
 }
 
 export function serviceTypeLabel(type: string): string {

@@ -109,6 +109,32 @@ describe('migrations', () => {
     migrated.close()
   })
 
+  it('010 carries the deteriorating flag of existing judgements into the new columns', () => {
+    const all = readMigrations()
+    migrate(db, all.filter((m) => m.version < 10))
+    const now = '2026-12-01T02:00:00.000Z'
+    db.exec(`INSERT INTO providers (id, name, created_at, updated_at) VALUES (1, 'P', '${now}', '${now}')`)
+    db.exec(`INSERT INTO refresh_runs (id, kind, started_at, status) VALUES (1, 'full', '${now}', 'completed')`)
+    const flagged = (deteriorating: boolean) =>
+      JSON.stringify({ rag: 'amber', flags: { deteriorating, multipleConcerns: false } })
+    for (const [id, deteriorating] of [[1, true], [2, false]] as const) {
+      db.exec(`INSERT INTO services (id, ref, name, provider_id, service_type, area, contract_status, created_at, updated_at)
+        VALUES (${id}, 'S${id}', 'Service ${id}', 1, 'care_home', 'North', 'active', '${now}', '${now}')`)
+      db.prepare(
+        `INSERT INTO snapshots (id, run_id, service_id, as_of, computed_at, rag, computed_rag, score, result, fingerprint,
+           rule_set_version) VALUES (?, 1, ?, '2026-12-01', ?, 'amber', 'amber', 10, ?, 'f', 1)`,
+      ).run(id, id, now, flagged(deteriorating))
+      db.exec(`INSERT INTO current_snapshots (service_id, snapshot_id, run_id, changed_at, rag, score)
+        VALUES (${id}, ${id}, 1, '${now}', 'amber', 10)`)
+    }
+    migrate(db, all)
+    const flags = db.prepare('SELECT service_id, deteriorating FROM current_snapshots ORDER BY service_id').all()
+    expect(flags).toEqual([
+      { service_id: 1, deteriorating: 1 },
+      { service_id: 2, deteriorating: 0 },
+    ])
+  })
+
   it('opens a file database in WAL mode with foreign keys on, creating its folder', () => {
     const file = path.join(dir, 'nested', 'folder', 'test.sqlite')
     const fileDb = openDatabase(file)

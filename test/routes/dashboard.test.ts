@@ -1,8 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import request from 'supertest'
 import type { Express } from 'express'
 import type { Services } from '../../src/services/container.js'
-import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
+import {
+  appWithAllRoutes,
+  createTestServices,
+  csrfTokenFrom,
+  fixedClock,
+  signIn,
+  type SignedInAgent,
+} from '../helpers/appHarness.js'
 import { seedSmallBorough } from '../helpers/seedSmall.js'
 import { CHANGES_SHOWN } from '../../src/routes/dashboard.js'
 
@@ -302,5 +309,69 @@ describe('service page detail', () => {
     expect(response.text).toContain('data-testid="history-table"')
     expect(response.text).toMatch(/chart\.umd\.js/)
     expect(response.text).not.toMatch(/https?:\/\/cdn|jsdelivr|unpkg/)
+  })
+})
+
+describe('the kept (pre-rendered) dashboard page', () => {
+  const main = (html: string) => html.slice(html.indexOf('<main'), html.indexOf('</main>'))
+
+  it('is shared between people only for the page body: each sees their own name and CSRF token around it', async () => {
+    const officer = await signIn(app, services, 'compliance')
+    const [forAssessor, forOfficer] = [await assessor.agent.get('/'), await officer.agent.get('/')]
+    expect(forAssessor.status).toBe(200)
+    expect(forOfficer.status).toBe(200)
+    expect(main(forOfficer.text)).toBe(main(forAssessor.text))
+    expect(forAssessor.text).toContain('assessor@test.example')
+    expect(forAssessor.text).not.toContain('compliance@test.example')
+    expect(forOfficer.text).toContain('compliance@test.example')
+    expect(csrfTokenFrom(forOfficer.text)).not.toBe(csrfTokenFrom(forAssessor.text))
+    const nonce = (html: string) => /<script nonce="([^"]+)"/.exec(html)?.[1]
+    expect(nonce(forOfficer.text)).toBeDefined()
+    expect(nonce(forOfficer.text)).not.toBe(nonce(forAssessor.text))
+    expect(main(forAssessor.text)).not.toContain(nonce(forAssessor.text) as string)
+  })
+
+  it("is built once for a signed-in person's repeated requests (their session's rolling expiry moves no data)", async () => {
+    const own = createTestServices()
+    await seedSmallBorough(own)
+    const ownApp = appWithAllRoutes(own)
+    const officer = await signIn(ownApp, own, 'compliance')
+    // The first page after signing in stores the session's CSRF token (a write); the rest only move its expiry.
+    await officer.agent.get('/')
+    const built = vi.spyOn(own.dashboard, 'dashboard')
+    for (let i = 0; i < 3; i++) expect((await officer.agent.get('/?sort=name')).status).toBe(200)
+    expect(built).toHaveBeenCalledTimes(1)
+    // A write that moves what the page shows is seen at once.
+    await own.risk.recomputeServices([1], 'test entry')
+    await officer.agent.get('/?sort=name')
+    expect(built).toHaveBeenCalledTimes(2)
+  })
+
+  it('keeps a page per query, and still exports the page as CSV', async () => {
+    const red = await assessor.agent.get('/?rag=red')
+    const all = await assessor.agent.get('/')
+    expect(red.text).not.toContain('Ash Lodge')
+    expect(all.text).toContain('Ash Lodge')
+    const csv = await assessor.agent.get('/?rag=red&format=csv')
+    expect(csv.status).toBe(200)
+    expect(csv.headers['content-type']).toContain('text/csv')
+    expect(csv.text).toContain('Elm House')
+    expect(csv.text).not.toContain('Ash Lodge')
+  })
+
+  it("is rendered again when the date moves, so ages are today's", async () => {
+    // The judgements are stamped with the real time; the page's date starts as that day.
+    const today = new Date().toISOString().slice(0, 10)
+    const own = createTestServices({ today })
+    await seedSmallBorough(own)
+    const ownApp = appWithAllRoutes(own)
+    const officer = await signIn(ownApp, own, 'compliance')
+    const before = await officer.agent.get('/')
+    expect(main(before.text)).toMatch(/>\s*today\s*</)
+    const monthLater = new Date(Date.parse(today) + 31 * 86_400_000).toISOString().slice(0, 10)
+    ;(own.clock as ReturnType<typeof fixedClock>).set(monthLater)
+    const after = await officer.agent.get('/')
+    expect(main(after.text)).not.toMatch(/>\s*today\s*</)
+    expect(main(after.text)).toContain('1 month ago')
   })
 })
