@@ -11,6 +11,7 @@ import { viewsDir } from '../views/setup.js'
 import { formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel } from './display.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 import { canSeeIntelligence, servicePageViewModel } from './servicePage.js'
+import { TABLES_ONLY } from '../views/renderedPages.js'
 
 const refSchema = z.string().trim().min(1).max(100)
 
@@ -205,6 +206,8 @@ export function pageTablesCsvRoutes(services: Services): Router {
       }) as Response['render']
       return next()
     }
+    // A page that sends itself without res.render (RenderedPageCache) renders instead, so its tables are read here.
+    res.locals[TABLES_ONLY] = true
     // The page's route sees its own query, without the export's parameters.
     url.searchParams.delete('format')
     url.searchParams.delete('table')

@@ -1,10 +1,30 @@
+import { randomUUID } from 'node:crypto'
 import type { Application, Response } from 'express'
+
+/** Set in `res.locals` while a page's render is read for its tables (`?format=csv`, routes/exports.ts), not sent. */
+export const TABLES_ONLY = 'tablesOnly'
 
 /** The model fields the layout reads (views/layouts/main.hbs); everything else is the page's own. */
 const LAYOUT_FIELDS = ['pageTitle', 'errorList', 'errors', 'phaseBanner', 'backLink', 'mainClasses'] as const
 
+/** Where the kept body goes in the layout rendered around it: no template output can contain it. */
+const BODY_MARKER = `<!--rendered-page-body:${randomUUID()}-->`
+
+/** Where the request's CSP nonce goes in a kept layout. */
+const NONCE_MARKER = `rendered-page-nonce-${randomUUID()}`
+
+/** Layouts kept: one per person (and page title) using kept pages; a few kB each. */
+const MAX_LAYOUTS = 500
+
+interface LayoutAround {
+  head: string[]
+  tail: string[]
+}
+
 interface RenderedPage {
   html: string
+  /** The same HTML as UTF-8, encoded once: sent as it is to everyone asking. */
+  bytes: Buffer
   layout: Record<string, unknown>
 }
 
@@ -19,14 +39,16 @@ function renderPageBody(app: Application, view: string, model: Record<string, un
 
 /**
  * Rendered page bodies, shared by everyone who asks for the same page of the same data. The dashboard under load is
- * the same few pages asked for again and again between runs; rendering one (Handlebars, 87 kB at 30,000 services) cost
- * ten times what sending it does. Only the body is kept: it is rendered without `res.locals`, so nothing of one
- * person's (name, role, CSRF token, CSP nonce) can be kept and shown to another; the layout around it is rendered for
- * each request as usual. The caller's key must name everything the body shows (the data's version, the date, the
- * query).
+ * the same few pages asked for again and again between runs; rendering one (Handlebars, 70-90 kB at 30,000 services),
+ * then encoding and collecting the page's string, cost several times what sending it does. Only the body is kept: it
+ * is rendered without `res.locals`, so nothing of one person's (name, role, CSRF token, CSP nonce) can be kept and
+ * shown to another. The layout around it is kept by person (see layoutAround), and the kept bytes sent between its two
+ * halves.
+ * The caller's key must name everything the body shows (the data's version, the date, the query).
  */
 export class RenderedPageCache {
   private readonly pages = new Map<string, Promise<RenderedPage>>()
+  private readonly layouts = new Map<string, LayoutAround>()
 
   constructor(private readonly maxPages = 50) {}
 
@@ -46,8 +68,47 @@ export class RenderedPageCache {
       this.pages.set(key, page)
       if (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value as string)
     }
-    const { html, layout } = await page
-    res.render('pages/prerendered', { ...layout, prerenderedHtml: html })
+    const { html, bytes, layout } = await page
+    if (res.locals[TABLES_ONLY]) {
+      res.render('pages/prerendered', { ...layout, prerenderedHtml: html })
+      return
+    }
+    const around = await this.layoutAround(res, layout)
+    const nonce = typeof res.locals.cspNonce === 'string' ? res.locals.cspNonce : ''
+    const head = Buffer.from(around.head.join(nonce))
+    const tail = Buffer.from(around.tail.join(nonce))
+    res.type('html')
+    res.setHeader('Content-Length', head.length + bytes.length + tail.length)
+    res.write(head)
+    res.write(bytes)
+    res.end(tail)
+  }
+
+  /**
+   * The layout's HTML before and after the body, split where the request's CSP nonce goes. Kept by everything the
+   * layout can read (the page's layout fields and `res.locals`: who is signed in, their navigation and CSRF token),
+   * except the nonce, which is new for every request.
+   */
+  private async layoutAround(res: Response, layout: Record<string, unknown>): Promise<LayoutAround> {
+    const withNonce = typeof res.locals.cspNonce === 'string'
+    const key = JSON.stringify([layout, { ...res.locals, cspNonce: withNonce }])
+    const known = this.layouts.get(key)
+    if (known) return known
+    const html = await new Promise<string>((resolve, reject) => {
+      const options = { ...layout, prerenderedHtml: BODY_MARKER, ...(withNonce ? { cspNonce: NONCE_MARKER } : {}) }
+      res.render('pages/prerendered', options, (error: Error | null, rendered?: string) =>
+        error ? reject(error) : resolve(rendered ?? ''),
+      )
+    })
+    const at = html.indexOf(BODY_MARKER)
+    if (at < 0) throw new Error('The layout lost the rendered page body')
+    const around = {
+      head: html.slice(0, at).split(NONCE_MARKER),
+      tail: html.slice(at + BODY_MARKER.length).split(NONCE_MARKER),
+    }
+    if (this.layouts.size >= MAX_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value as string)
+    this.layouts.set(key, around)
+    return around
   }
 
   private async renderPage(
@@ -58,7 +119,8 @@ export class RenderedPageCache {
     const model = await build()
     const layout: Record<string, unknown> = {}
     for (const field of LAYOUT_FIELDS) if (field in model) layout[field] = model[field]
-    return { html: await renderPageBody(app, view, model), layout }
+    const html = await renderPageBody(app, view, model)
+    return { html, bytes: Buffer.from(html), layout }
   }
 
   get size(): number {

@@ -331,6 +331,18 @@ describe('the kept (pre-rendered) dashboard page', () => {
     expect(main(forAssessor.text)).not.toContain(nonce(forAssessor.text) as string)
   })
 
+  it("puts each request's own CSP nonce in the kept layout, matching the policy header", async () => {
+    for (let i = 0; i < 2; i++) {
+      const response = await assessor.agent.get('/?sort=area')
+      const policyNonce = /'nonce-([^']+)'/.exec(String(response.headers['content-security-policy']))?.[1]
+      expect(policyNonce).toBeDefined()
+      const pageNonces = [...response.text.matchAll(/nonce="([^"]+)"/g)].map((m) => m[1])
+      expect(pageNonces.length).toBeGreaterThanOrEqual(2)
+      expect(new Set(pageNonces)).toEqual(new Set([policyNonce]))
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text))
+    }
+  })
+
   it("is built once for a signed-in person's repeated requests (their session's rolling expiry moves no data)", async () => {
     const own = createTestServices()
     await seedSmallBorough(own)
