@@ -15,8 +15,9 @@ export interface WebSessionOptions {
 }
 
 /**
- * express-session on the SQLite store. Sessions are created only when something is stored in them
- * (a CSRF token or a sign-in). The secret is SESSION_SECRET, else one generated once and kept in the database.
+ * express-session on the SQLite store, for browsers (requests without an Authorization header). Sessions are created
+ * only when something is stored in them (a CSRF token or a sign-in). The secret is SESSION_SECRET, else one generated
+ * once and kept in the database.
  */
 export function setUpWebSession(
   db: Db,
@@ -24,24 +25,25 @@ export function setUpWebSession(
   options: WebSessionOptions = {},
 ): Router {
   const router = express.Router()
-  router.use(
-    session({
-      name: SESSION_COOKIE_NAME,
-      secret: config.SESSION_SECRET ?? persistedSessionSecret(db),
-      store: new SqliteSessionStore(db),
-      resave: false,
-      saveUninitialized: false,
-      rolling: true,
-      unset: 'destroy',
-      cookie: {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: config.NODE_ENV === 'production',
-        maxAge: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-        path: '/',
-      },
-    }),
-  )
+  const sessions = session({
+    name: SESSION_COOKIE_NAME,
+    secret: config.SESSION_SECRET ?? persistedSessionSecret(db),
+    store: new SqliteSessionStore(db),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: 'destroy',
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.NODE_ENV === 'production',
+      maxAge: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      path: '/',
+    },
+  })
+  // A request with an Authorization header is a script's (an API token; a bad one is refused by authentication):
+  // it never uses a session, so none is made, hashed or looked up for it.
+  router.use((req, res, next) => (req.headers.authorization === undefined ? sessions(req, res, next) : next()))
   return router
 }
 

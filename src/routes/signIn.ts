@@ -72,6 +72,11 @@ export function signInRoutes(deps: SignInDeps): Router {
 
   router.post('/sign-in', express.urlencoded({ extended: false, limit: '10kb' }), ...rateLimited, async (req, res) => {
     const returnTo = safeReturnTo(bodyField(req, 'returnTo'))
+    // A request carrying an API token has no session to sign in to (see setUpWebSession).
+    if (!req.session) {
+      const text = 'Sign in from a browser: a request sending an API token has no session to sign in to'
+      return renderSignIn(res, 400, { email: '', returnTo, errors: [{ text, href: '#email' }] })
+    }
     const rawEmail = bodyField(req, 'email')
     const email = typeof rawEmail === 'string' ? rawEmail.trim() : ''
     const parsed = signInSchema.safeParse({ email: rawEmail, password: bodyField(req, 'password') })

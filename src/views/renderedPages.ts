@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Application, Response } from 'express'
+import Handlebars from 'handlebars'
 
 /** Set in `res.locals` while a page's render is read for its tables (`?format=csv`, routes/exports.ts), not sent. */
 export const TABLES_ONLY = 'tablesOnly'
@@ -74,7 +75,8 @@ export class RenderedPageCache {
       return
     }
     const around = await this.layoutAround(res, layout)
-    const nonce = typeof res.locals.cspNonce === 'string' ? res.locals.cspNonce : ''
+    // Escaped as the layout's {{cspNonce}} would be.
+    const nonce = typeof res.locals.cspNonce === 'string' ? Handlebars.escapeExpression(res.locals.cspNonce) : ''
     const head = Buffer.from(around.head.join(nonce))
     const tail = Buffer.from(around.tail.join(nonce))
     res.type('html')

@@ -117,6 +117,23 @@ describe('sign-in', () => {
     await request(t.app).get('/').set('Cookie', after!).expect(200)
   })
 
+  it('makes no session for a request sending an API token, and will not sign one in', async () => {
+    const { secret } = await t.apiTokens.create({ name: 'script', role: 'assessor' }, 'test')
+    const page = await request(t.app).get('/').set('Authorization', `Bearer ${secret}`)
+    expect(page.status).toBe(200)
+    expect(page.headers['set-cookie']).toBeUndefined()
+    const form = await request(t.app)
+      .post('/sign-in')
+      .set('Authorization', `Bearer ${secret}`)
+      .type('form')
+      .send({ email: 'officer@example.org', password: PASSWORD })
+    expect(form.status).toBe(400)
+    expect(form.text).toContain('a request sending an API token has no session')
+    expect(form.headers['set-cookie']).toBeUndefined()
+    // A bad token is still refused, session or none.
+    expect((await request(t.app).get('/').set('Authorization', 'Bearer nope')).status).toBe(401)
+  })
+
   it('sets the session cookie httpOnly, SameSite=Lax, with a non-default name', async () => {
     const res = await request(t.app).get('/sign-in')
     const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('prd.sid='))
