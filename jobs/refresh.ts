@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { migrate, openDatabase, type Db } from '../src/data/database.js'
 import type { InboxFile } from '../src/data/inboxFiles.js'
+import type { DueReason } from '../src/data/rechecks.js'
 import { AnotherRunInProgressError } from '../src/data/runs.js'
 import { createLogger } from '../src/logger.js'
 import { createServices } from '../src/services/container.js'
@@ -100,6 +101,7 @@ function printSummary(summary: RefreshSummary): void {
     `Services computed: ${summary.servicesComputed}; judgements changed: ${summary.servicesChanged}; ` +
       `RAG changes: ${summary.ragChanges}; took ${(summary.durationMs / 1000).toFixed(1)} s\n`,
   )
+  process.stdout.write(`${describeRecompute(summary)}\n`)
   const failed = summary.sources.filter((s) => s.status === 'failed').map((s) => s.label)
   const rejected = summary.sources.reduce((n, s) => n + (s.result?.rejected ?? 0), 0)
   if (failed.length > 0) {
@@ -108,6 +110,28 @@ function printSummary(summary: RefreshSummary): void {
   if (failed.length > 0 || rejected > 0) {
     process.stdout.write(`Errors and rejected rows: /admin/runs/${summary.runId}\n`)
   }
+}
+
+const DUE_REASON_LABELS: Record<DueReason, string> = {
+  never_judged: 'never judged',
+  no_recheck: 'no recheck date',
+  rule_set_changed: 'rule set changed',
+  recheck_reached: 'recheck date reached',
+  new_observations: 'new observations',
+  reported_changed: 'reported changed by a source',
+}
+
+/** "Recomputed 312 due services of 30000 (recheck date reached 120, new observations 192); 29688 skipped". */
+function describeRecompute(summary: RefreshSummary): string {
+  if (summary.recompute === 'all') return `Recomputed every service (${summary.servicesComputed})`
+  const reasons = Object.entries(summary.dueReasons ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${DUE_REASON_LABELS[reason as DueReason]} ${n}`)
+    .join(', ')
+  return (
+    `Recomputed ${summary.servicesComputed} due services of ${summary.servicesTotal}` +
+    `${reasons ? ` (${reasons})` : ''}; ${summary.servicesSkipped} skipped as unchanged`
+  )
 }
 
 /** Each council file the run read from the inbox, with what became of it (SPEC §6). */
@@ -151,6 +175,8 @@ async function main(): Promise<number> {
       const summary = await new RefreshService(services, buildSourceSteps(services)).run({
         trigger: triggerFromArgs(process.argv.slice(2)),
         progress,
+        // --all: recompute every service, not only those whose judgement could have changed.
+        all: process.argv.slice(2).includes('--all'),
       })
       progress.stop()
       printSummary(summary)

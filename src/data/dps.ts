@@ -593,6 +593,13 @@ export class DpsRepository {
          WHERE m.status <> 'removed'
          ORDER BY m.service_id, m.id`,
       ),
+      unevaluated: db
+        .prepare<[], number>(
+          `SELECT DISTINCT m.service_id FROM dps_memberships m
+           LEFT JOIN membership_eligibility e ON e.membership_id = m.id
+           WHERE m.status <> 'removed' AND e.membership_id IS NULL ORDER BY m.service_id`,
+        )
+        .pluck(),
       eligibilityOf: db.prepare<[number], { eligible: number; failing_gates: string }>(
         'SELECT eligible, failing_gates FROM membership_eligibility WHERE membership_id = ?',
       ),
@@ -817,6 +824,11 @@ export class DpsRepository {
   }
 
   /** Memberships that are not removed, with their DPS's gates; all of them, or those of the given services. */
+  /** Services with a membership whose gate has never been evaluated (admitted since their last judgement). */
+  async servicesWithUnevaluatedMemberships(): Promise<number[]> {
+    return this.statements.unevaluated.all()
+  }
+
   async membershipsToEvaluate(serviceIds?: number[]): Promise<MembershipToEvaluate[]> {
     const wanted = serviceIds ? new Set(serviceIds) : null
     const gatesByDps = new Map<number, Gates>()

@@ -78,6 +78,10 @@ export class ObservationRepository {
         `SELECT o.* FROM observations o WHERE o.service_id >= ? AND o.service_id < ? AND ${LIVE}
          ORDER BY o.service_id, o.observed_on, o.id`,
       ),
+      liveForIds: db.prepare<[string], ObservationRow>(
+        `SELECT o.* FROM observations o WHERE o.service_id IN (SELECT value FROM json_each(?)) AND ${LIVE}
+         ORDER BY o.service_id, o.observed_on, o.id`,
+      ),
       allForService: db.prepare<[number], ObservationRow & { superseded_by_id: number | null }>(
         `SELECT o.*, (SELECT later.id FROM observations later WHERE later.supersedes_id = o.id) AS superseded_by_id
          FROM observations o WHERE o.service_id = ? ORDER BY o.observed_on DESC, o.id DESC`,
@@ -207,6 +211,18 @@ export class ObservationRepository {
   async listLiveForIdRange(fromId: number, toId: number): Promise<Map<number, Observation[]>> {
     const grouped = new Map<number, Observation[]>()
     for (const row of this.statements.liveForRange.iterate(fromId, toId)) {
+      let list = grouped.get(row.service_id)
+      if (!list) grouped.set(row.service_id, (list = []))
+      list.push(toObservation(row))
+    }
+    return grouped
+  }
+
+  /** Live observations of the given services, grouped by service: the selective recompute reads scattered ids. */
+  async listLiveForIds(serviceIds: readonly number[]): Promise<Map<number, Observation[]>> {
+    const grouped = new Map<number, Observation[]>()
+    if (serviceIds.length === 0) return grouped
+    for (const row of this.statements.liveForIds.iterate(JSON.stringify(serviceIds))) {
       let list = grouped.get(row.service_id)
       if (!list) grouped.set(row.service_id, (list = []))
       list.push(toObservation(row))

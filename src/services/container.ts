@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
 import { ObservationRepository } from '../data/observations.js'
+import { RecheckRepository } from '../data/rechecks.js'
 import { RuleSetRepository } from '../data/ruleSets.js'
 import { RunRepository } from '../data/runs.js'
 import { ServiceListingRepository } from '../data/serviceListing.js'
@@ -72,15 +73,20 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     runs,
     ruleSets,
     today: clock.today,
+    rechecks: new RecheckRepository(db),
   })
   const dashboard = new DashboardService({ services: serviceRepository, listing, runs, observations })
 
   const dpsRepository = new DpsRepository(db)
   // The gate reads each service's published judgement, through the DPS repository (inside the award's transaction).
   const dps = new DpsService({ repository: dpsRepository, today: clock.today })
-  // Every published run, overnight or an entry's, re-evaluates the DPS gate for the services it touched.
+  // Every published run, overnight or an entry's, re-evaluates the DPS gate for the services it judged (eligibility
+  // depends only on the judgement and the gates, and a gate edit recomputes its members).
+  // A membership never evaluated (admitted with no recompute after) is evaluated by the next run whatever it judged.
   risk.onPublish(async (runId, _changed, touched) => {
-    await dps.evaluateMemberships(runId, touched === 'all' ? undefined : touched)
+    if (touched === 'all') return void (await dps.evaluateMemberships(runId))
+    const unevaluated = await dpsRepository.servicesWithUnevaluatedMemberships()
+    await dps.evaluateMemberships(runId, [...new Set([...touched, ...unevaluated])])
   })
 
   const importer = new ImportService({

@@ -1,3 +1,4 @@
+import type { DueReason } from '../data/rechecks.js'
 import type { SourceReject, SourceRunStatus } from '../data/runs.js'
 import type { Services } from './container.js'
 
@@ -42,7 +43,15 @@ export interface RefreshSummary {
   runId: number
   asOf: string
   sources: SourceSummary[]
+  /** Services judged this run (refresh_runs.services_computed). */
   servicesComputed: number
+  /** 'all': every service judged (forced, or no full run published before); 'due': only the due ones. */
+  recompute: 'all' | 'due'
+  /** Services registered; those not judged were skipped as nothing could have changed their judgement. */
+  servicesTotal: number
+  servicesSkipped: number
+  /** Why the due services were due (recompute 'due' only). */
+  dueReasons: Record<DueReason, number> | null
   servicesChanged: number
   ragChanges: number
   durationMs: number
@@ -60,9 +69,18 @@ const HEARTBEAT_EVERY_MS = 60_000
 
 const EMPTY_RESULT: SourceStepResult = { read: 0, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }
 
+export interface RefreshRunOptions {
+  trigger: string
+  progress?: RefreshProgress
+  signal?: AbortSignal
+  /** Recompute every service, not only the due ones (`npm run refresh -- --all`). */
+  all?: boolean
+}
+
 /**
  * The overnight refresh (SPEC §6): each source in turn (a failing source keeps its last good data and does not stop
- * the others), then every service recomputed under the run and published at once.
+ * the others), then the services whose judgement could have changed (new observations, a recheck date reached, a
+ * rule set change: RiskService.stageDue) recomputed under the run and published at once. `all` recomputes every one.
  */
 export class RefreshService {
   constructor(
@@ -70,9 +88,11 @@ export class RefreshService {
     private readonly steps: SourceStep[],
   ) {}
 
-  async run(options: { trigger: string; progress?: RefreshProgress; signal?: AbortSignal }): Promise<RefreshSummary> {
+  async run(options: RefreshRunOptions): Promise<RefreshSummary> {
     const started = Date.now()
     const rules = await this.services.risk.activeRuleSet()
+    // Observations recorded since the last full run started may postdate its judgements: their services are due.
+    const since = options.all ? null : ((await this.services.runs.lastPublishedRun('full'))?.startedAt ?? null)
     const runId = await this.services.runs.startRun('full', { trigger: options.trigger, ruleSetVersion: rules.version })
     const asOf = this.services.clock.today()
     const log = this.services.logger.child({ runId })
@@ -83,13 +103,23 @@ export class RefreshService {
         sources.push(await this.runStep(runId, asOf, step, options))
         await this.services.runs.heartbeat(runId)
       }
-      const computed = await this.services.risk.stageAll(runId, rules, asOf, options.progress?.onComputeProgress)
+      const onProgress = options.progress?.onComputeProgress
+      const changedServiceIds = sources.flatMap((s) => s.result?.changedServiceIds ?? [])
+      const staged = options.all
+        ? { computed: await this.services.risk.stageAll(runId, rules, asOf, onProgress), due: null }
+        : await this.services.risk.stageDue(runId, rules, asOf, since, { changedServiceIds, onProgress })
+      const computed = staged.computed
       const outcome = await this.services.risk.publishFull(runId, computed)
+      const total = staged.due?.total ?? computed
       const summary: RefreshSummary = {
         runId,
         asOf,
         sources,
         servicesComputed: computed,
+        recompute: staged.due ? 'due' : 'all',
+        servicesTotal: total,
+        servicesSkipped: total - computed,
+        dueReasons: staged.due?.byReason ?? null,
         servicesChanged: outcome.changed,
         ragChanges: outcome.ragChanges,
         durationMs: Date.now() - started,
@@ -97,6 +127,7 @@ export class RefreshService {
       log.info({ ...summary, sources: sources.map((s) => `${s.source}:${s.status}`) }, 'refresh published')
       return summary
     } catch (error) {
+      this.services.risk.discardStaged(runId)
       await this.services.runs.failRun(runId, (error as Error).message)
       log.error({ err: error }, 'refresh failed')
       throw error

@@ -57,6 +57,20 @@ describe('npm run refresh', () => {
     expect(inspect(database.file).runs.at(-1)).toMatchObject({ status: 'completed' })
   })
 
+  it('recomputes only the due services by default, and every one with --all', { timeout: 30_000 }, async () => {
+    const nightly = startRefreshChild(database.file, server.env())
+    expect((await nightly.exited).code, nightly.output()).toBe(0)
+    // The sources changed all three services' records since the baseline run: all three are due.
+    expect(nightly.output()).toMatch(
+      /^Services computed: 3; judgements changed: \d+; RAG changes: \d+; took [\d.]+ s$/m,
+    )
+    expect(nightly.output()).toMatch(/^Recomputed 3 due services of 3 \(new observations 3\); 0 skipped as unchanged$/m)
+    const forced = startRefreshChild(database.file, server.env(), ['--all'])
+    expect((await forced.exited).code, forced.output()).toBe(0)
+    expect(forced.output()).toMatch(/^Recomputed every service \(3\)$/m)
+    expect(inspect(database.file).runs.at(-1)).toMatchObject({ status: 'completed' })
+  })
+
   it('exits 0 with a failed source, naming it and where its errors are', { timeout: 30_000 }, async () => {
     server.fail('/fhrs', 500)
     const child = startRefreshChild(database.file, server.env())

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { openTestDatabase, type Db } from '../../src/data/database.js'
 import { ObservationRepository } from '../../src/data/observations.js'
 import { RuleSetRepository } from '../../src/data/ruleSets.js'
+import { RecheckRepository } from '../../src/data/rechecks.js'
 import { RunRepository } from '../../src/data/runs.js'
 import { ServiceRepository } from '../../src/data/services.js'
 import { DEFAULT_RULE_SET_DOCUMENT } from '../../src/domain/defaultRuleSet.js'
@@ -137,6 +138,47 @@ describe('RiskService', () => {
     expect(outcome.changed).toBe(3)
     expect((await runs.current(ids[1] as number))?.result.rag).toBe('red')
     expect(published.at(-1)).toMatchObject({ runId, all: 'all' })
+  })
+
+  it('stages only the due services, publishing their recheck dates and handing the hooks those ids', async () => {
+    const rechecks = new RecheckRepository(db)
+    const selective = new RiskService({
+      services: new ServiceRepository(db),
+      observations,
+      runs,
+      ruleSets,
+      today: () => TODAY,
+      rechecks,
+      afterPublish: [
+        async (runId, changed, all) => {
+          published.push({ runId, changed, all })
+        },
+      ],
+    })
+    const [a, b, c] = [await createService(db), await createService(db), await createService(db)]
+    await observations.append([
+      newObservation(b, { indicator: 'embargo', observedOn: '2026-03-01', endDate: '2026-04-01', naturalKey: 'e:b' }),
+    ])
+    const rules = await selective.activeRuleSet()
+    // No full run published yet: every service.
+    const first = await runs.startRun('full')
+    expect(await selective.stageDue(first, rules, TODAY, null)).toEqual({ computed: 3, due: null })
+    await selective.publishFull(first, 3)
+    expect(published.at(-1)).toMatchObject({ runId: first, all: 'all' })
+    expect((await rechecks.get(b))?.recheckOn).toBe('2026-04-01')
+    expect((await rechecks.get(a))?.recheckOn).toBeNull()
+
+    const since = (await runs.getRun(first))!.startedAt
+    const second = await runs.startRun('full')
+    const staged = await selective.stageDue(second, rules, '2026-04-01', since, { changedServiceIds: [c] })
+    expect(staged.computed).toBe(2)
+    expect(staged.due?.ids).toEqual([b, c])
+    const outcome = await selective.publishFull(second, staged.computed)
+    expect(published.at(-1)).toEqual({ runId: second, changed: outcome.changedServiceIds, all: [b, c] })
+    expect((await runs.current(b))?.result.rag).toBe('green')
+    expect((await runs.getRun(second))?.servicesComputed).toBe(2)
+    expect(await rechecks.get(b)).toMatchObject({ runId: second })
+    expect((await rechecks.get(b))!.recheckOn! > '2026-04-01').toBe(true)
   })
 
   it('applies an active override from the lookup until it expires', async () => {
