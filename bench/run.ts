@@ -486,15 +486,19 @@ async function main(): Promise<void> {
     // 6. The same dashboard load while a full refresh runs (the refresh in its own process, as the schedule runs it).
     say('Dashboard under load during a full refresh ...')
     server.send({ type: 'reset-stalls' } satisfies ParentMessage)
+    const cpuBeforeRefresh = processCpuMs(server.pid)
     const during = runRefresh('bench-during-load', refreshEnv(databasePath, files))
     const busy = figures(await cannonUntil({ ...targets[0]!.options, connections: 50 }, during.done))
+    const serverCpuUsPerRequest = Math.round(
+      ((processCpuMs(server.pid) - cpuBeforeRefresh) * 1000) / Math.max(1, busy.requests),
+    )
     const duringOutcome = await during.done
     assertOk('refresh during load', duringOutcome)
     const stalls = await readStalls(server)
     results.duringRefresh = {
       refreshWallSeconds: seconds(duringOutcome.wallMs),
       refreshSummary: refreshSummaryLine(duringOutcome.stdout),
-      dashboard: busy,
+      dashboard: { ...busy, serverCpuUsPerRequest },
       p99VsIdle: Number((busy.p99Ms / Math.max(1, dashboardIdle.p99Ms)).toFixed(2)),
       longestEventLoopStallMs: Number(Math.max(stalls.maxMs, stalls.intervalMaxMs).toFixed(1)),
       idleLongestEventLoopStallMs: dashboardIdle.longestEventLoopStallMs,

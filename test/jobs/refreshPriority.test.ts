@@ -28,7 +28,7 @@ describe('the refresh process', () => {
   })
 
   it.runIf(existsSync('/proc/self/stat'))(
-    'runs below normal priority, leaving the CPU to the dashboard server',
+    'runs at a lower priority than the server, leaving it the CPU',
     { timeout: 30_000 },
     async () => {
       server.delay('/cqc', 60_000)
