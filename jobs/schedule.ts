@@ -10,10 +10,12 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 /**
  * The refresh runs as a child process (the same entry point as `npm run refresh`), so a long ingest never stalls page
- * requests and a crashed refresh cannot take the server down.
+ * requests and a crashed refresh cannot take the server down. The compiled entry point when there is one beside this
+ * module (or in `builtDir`: the bench, run from source, starts the build as production does), else the source through
+ * tsx.
  */
-export function refreshCommand(): { command: string; args: string[] } {
-  const built = path.join(here, 'refresh.js')
+export function refreshCommand(builtDir: string = here): { command: string; args: string[] } {
+  const built = path.join(builtDir, 'refresh.js')
   if (existsSync(built)) return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, built] }
   return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, '--import', 'tsx', path.join(here, 'refresh.ts')] }
 }
