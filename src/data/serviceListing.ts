@@ -96,6 +96,8 @@ export class ServiceListingRepository {
    */
   private readonly answers = new Map<string, { version: string; total: number; rows: ListedService[] }>()
   private readonly versionStatements
+  /** The last published run, read again only when another connection has committed since. */
+  private published: { othersCommits: number; runId: number } | null = null
 
   constructor(private readonly db: Db) {
     this.versionStatements = {
@@ -103,12 +105,14 @@ export class ServiceListingRepository {
       lastPublishedRun: db
         .prepare('SELECT id FROM refresh_runs WHERE published_at IS NOT NULL ORDER BY id DESC LIMIT 1')
         .pluck(),
+      // Moves only when another connection commits: until it does, no other process can have published a run.
+      othersCommits: db.prepare('PRAGMA data_version').pluck(),
     }
   }
 
   /**
-   * Moves when this connection writes (`total_changes()`, less its advisory writes: see advisoryChangeCount), when any process publishes a run (judgements move only
-   * then, SPEC §6), and every ANSWER_MAX_AGE_MS whatever happens. Not on every commit of another process: a refresh
+   * Moves when this connection writes (`total_changes()`, less its advisory writes: see advisoryChangeCount), when any
+   * process publishes a run (judgements move only then, SPEC §6), and every ANSWER_MAX_AGE_MS whatever happens. Not on every commit of another process: a refresh
    * commits its staging and heartbeats every few hundred milliseconds, and recomputing the dashboard each time (a
    * second under load) stalled the server for its whole run. Other processes' writes that publish no run (the run
    * log's source lines) show within ANSWER_MAX_AGE_MS.
@@ -116,7 +120,12 @@ export class ServiceListingRepository {
   dataVersion(): string {
     const bucket = Math.floor(Date.now() / ANSWER_MAX_AGE_MS)
     const changes = (this.versionStatements.totalChanges.get() as number) - advisoryChangeCount(this.db)
-    return `${changes}:${this.versionStatements.lastPublishedRun.get() ?? 0}:${bucket}`
+    const othersCommits = this.versionStatements.othersCommits.get() as number
+    if (this.published?.othersCommits !== othersCommits) {
+      this.published = { othersCommits, runId: (this.versionStatements.lastPublishedRun.get() as number | undefined) ?? 0 }
+    }
+    // This connection's own publishing moves `changes`.
+    return `${changes}:${this.published.runId}:${bucket}`
   }
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {

@@ -1,5 +1,6 @@
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nextNonce } from '../../src/auth/webSecurity.js'
 import { createTestApp, type TestApp } from './testApp.js'
 
 function directives(header: string): Map<string, string> {
@@ -39,6 +40,12 @@ describe('web security headers', () => {
 
     const second = await request(t.app).get('/sign-in')
     expect(second.headers['content-security-policy']).not.toBe(csp)
+  })
+
+  it('never gives the same nonce twice, across refills of its pool of random bytes', () => {
+    const nonces = Array.from({ length: 1000 }, () => nextNonce())
+    expect(new Set(nonces).size).toBe(1000)
+    for (const nonce of nonces) expect(Buffer.from(nonce, 'base64')).toHaveLength(16)
   })
 
   it('sets the other helmet headers', async () => {
