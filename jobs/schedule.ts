@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,8 +16,24 @@ const here = path.dirname(fileURLToPath(import.meta.url))
  */
 export function refreshCommand(builtDir: string = here): { command: string; args: string[] } {
   const built = path.join(builtDir, 'refresh.js')
-  if (existsSync(built)) return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, built] }
-  return { command: process.execPath, args: [...REFRESH_NODE_FLAGS, '--import', 'tsx', path.join(here, 'refresh.ts')] }
+  const node = existsSync(built)
+    ? [process.execPath, ...REFRESH_NODE_FLAGS, built]
+    : [process.execPath, ...REFRESH_NODE_FLAGS, '--import', 'tsx', path.join(here, 'refresh.ts')]
+  if (canStartIdle()) return { command: CHRT, args: ['--idle', '0', ...node] }
+  return { command: node[0] as string, args: node.slice(1) }
+}
+
+/**
+ * util-linux's chrt, to start the refresh under SCHED_IDLE: it runs only on CPU time nothing else wants, so the
+ * dashboard keeps its speed while it runs. Where there is none, the refresh lowers its own priority (nice 19).
+ */
+const CHRT = '/usr/bin/chrt'
+
+let startsIdle: boolean | undefined
+/** Whether chrt is there and allowed to set SCHED_IDLE here (a sandbox may refuse): checked once. */
+function canStartIdle(): boolean {
+  startsIdle ??= existsSync(CHRT) && spawnSync(CHRT, ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0
+  return startsIdle
 }
 
 /**

@@ -72,7 +72,16 @@ export interface RefreshChild {
 }
 
 /** `node --import tsx jobs/refresh.ts` on `file`, as the scheduler starts it, with the test hooks on. */
-export function startRefreshChild(file: string, env: Record<string, string>, args: string[] = []): RefreshChild {
+export function startRefreshChild(
+  file: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  /** How to start it (default: node with tsx on jobs/refresh.ts); e.g. the schedule's refreshCommand(). */
+  start: { command: string; args: string[] } = {
+    command: process.execPath,
+    args: ['--import', 'tsx', 'jobs/refresh.ts'],
+  },
+): RefreshChild {
   const childEnv: Record<string, string | undefined> = { ...process.env }
   for (const name of [...SOURCE_VARIABLES, ...SOURCE_VARIABLES_CH]) delete childEnv[name]
   Object.assign(childEnv, {
@@ -83,7 +92,7 @@ export function startRefreshChild(file: string, env: Record<string, string>, arg
     REFRESH_TEST_HOOKS: '1',
     ...env,
   })
-  const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/refresh.ts', '--trigger', 'child test', ...args], {
+  const child = spawn(start.command, [...start.args, '--trigger', 'child test', ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
