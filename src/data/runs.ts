@@ -16,6 +16,8 @@ export interface RefreshRun {
   status: RunStatus
   ruleSetVersion: number | null
   servicesComputed: number
+  /** Services registered when a full run judged them (the rest were unchanged); null for entry runs and older runs. */
+  servicesTotal: number | null
   servicesChanged: number
   error: string | null
 }
@@ -111,6 +113,7 @@ interface RunRow {
   status: RunStatus
   rule_set_version: number | null
   services_computed: number
+  services_total: number | null
   services_changed: number
   error: string | null
 }
@@ -126,6 +129,7 @@ function toRun(row: RunRow): RefreshRun {
     status: row.status,
     ruleSetVersion: row.rule_set_version,
     servicesComputed: row.services_computed,
+    servicesTotal: row.services_total,
     servicesChanged: row.services_changed,
     error: row.error,
   }
@@ -183,6 +187,7 @@ export class RunRepository {
            SELECT id FROM refresh_runs WHERE status IN ('abandoned', 'failed') AND published_at IS NULL)`,
       ),
       heartbeat: db.prepare(`UPDATE refresh_runs SET heartbeat_at = @now WHERE id = @id`),
+      servicesTotal: db.prepare(`UPDATE refresh_runs SET services_total = @total WHERE id = @id`),
       finishRun: db.prepare(
         `UPDATE refresh_runs SET status = @status, finished_at = @now, error = @error WHERE id = @id`,
       ),
@@ -331,6 +336,11 @@ export class RunRepository {
     } finally {
       if (this.db.inTransaction) this.db.exec('COMMIT')
     }
+  }
+
+  /** Records how many services were registered when the run judged the due ones among them. */
+  async recordServicesTotal(runId: number, total: number): Promise<void> {
+    this.statements.servicesTotal.run({ id: runId, total })
   }
 
   async heartbeat(runId: number): Promise<void> {

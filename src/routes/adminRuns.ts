@@ -55,6 +55,11 @@ function runSummary(run: RefreshRun, timeZone: string) {
     finished: formatDateTime(run.finishedAt, timeZone),
     status: RUN_STATUS_TAGS[run.status] ?? { text: run.status, classes: 'govuk-tag--grey' },
     servicesComputed: run.servicesComputed,
+    // The nightly run judges only the services whose judgement could have changed: say the others still hold.
+    servicesUnchanged:
+      run.servicesTotal !== null && run.servicesTotal > run.servicesComputed
+        ? { total: run.servicesTotal, count: run.servicesTotal - run.servicesComputed }
+        : null,
     servicesChanged: run.servicesChanged,
     error: run.error,
   }

@@ -94,6 +94,10 @@ const schemas: Record<string, Schema> = {
     status: { type: 'string', enum: ['running', 'completed', 'failed', 'abandoned'] },
     ruleSetVersion: { type: ['integer', 'null'] },
     servicesComputed: int,
+    servicesTotal: {
+      type: ['integer', 'null'],
+      description: 'Services registered when a full run judged the due ones (servicesComputed); null for entry runs',
+    },
     servicesChanged: int,
     error: nullableString,
     sources: arrayOf(ref('SourceRun')),

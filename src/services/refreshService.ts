@@ -111,6 +111,7 @@ export class RefreshService {
       const computed = staged.computed
       const outcome = await this.services.risk.publishFull(runId, computed)
       const total = staged.due?.total ?? computed
+      await this.services.runs.recordServicesTotal(runId, total)
       const summary: RefreshSummary = {
         runId,
         asOf,

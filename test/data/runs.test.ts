@@ -50,6 +50,7 @@ describe('RunRepository', () => {
         status: 'running',
         ruleSetVersion: 3,
         servicesComputed: 0,
+        servicesTotal: null,
         servicesChanged: 0,
         error: null,
       })

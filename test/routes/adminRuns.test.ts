@@ -141,3 +141,27 @@ describe('GET /admin/runs/:id', () => {
     expect((await admin.agent.get(`/admin/runs/${fullRunId}?source=<x>`)).status).toBe(400)
   })
 })
+
+describe('a night that judged only the services due', () => {
+  it('says how many services it judged of how many, and that the others stand', async () => {
+    const own = createTestServices()
+    await seedSmallBorough(own)
+    await new RefreshService(own, []).run({ trigger: 'first night' })
+    const second = await new RefreshService(own, []).run({ trigger: 'second night' })
+    const total = await own.serviceRepository.count()
+    expect(second).toMatchObject({ servicesComputed: 0, servicesTotal: total })
+    const ownAdmin = await signIn(appWithAllRoutes(own), own, 'admin')
+    const page = (await ownAdmin.agent.get(`/admin/runs/${second.runId}`)).text.replace(/\s+/g, ' ')
+    expect(page).toContain(`0 of ${total}: the other ${total} had nothing new and no date in their judgement reached`)
+    const list = (await ownAdmin.agent.get('/admin/runs')).text.replace(/\s+/g, ' ')
+    expect(list).toMatch(
+      new RegExp(`data-run="${second.runId}"[\\s\\S]*?0<span class="govuk-body-s"> of ${total}</span>`),
+    )
+    const api = await ownAdmin.agent.get('/api/v1/refresh-runs')
+    expect(api.status).toBe(200)
+    const run = (api.body as { runs: Array<{ id: number; servicesTotal: number | null }> }).runs.find(
+      (r) => r.id === second.runId,
+    )
+    expect(run?.servicesTotal).toBe(total)
+  })
+})
