@@ -13,7 +13,8 @@ import {
 import { assessRisk, type AssessRiskInput } from '../../src/domain/risk.js'
 import type { ActiveOverride } from '../../src/domain/riskResult.js'
 import { DEFAULT_RULE_SET } from '../../src/domain/ruleSet.js'
-import { INDICATOR_KEYS, type IndicatorKey } from '../../src/domain/vocabulary.js'
+import type { IndicatorKey } from '../../src/domain/vocabulary.js'
+import { observationArbitrary as arbitraryObservation } from '../helpers/observationArbitraries.js'
 
 const AS_OF = '2026-06-01'
 /** How far past AS_OF each generated case is walked, day by day. */
@@ -34,56 +35,16 @@ const VALUES: Record<IndicatorKey, string[]> = {
   manager_vacancy: ['vacant', 'vacant', 'in_post', 'on_holiday'],
 }
 
-const detailArbitrary = fc.record(
-  {
-    status: fc.constantFrom('draft', 'challenge', 'published'),
-    keyQuestions: fc.dictionary(
-      fc.constantFrom('safe', 'effective', 'caring', 'responsive', 'well_led'),
-      fc.constantFrom('good', 'requires_improvement', 'inadequate'),
-    ),
-    registrationStatus: fc.constantFrom('registered', 'registered', 'deregistered'),
-    statusDetail: fc.constantFrom('active-proposal-to-strike-off', 'transferred-from-uk'),
-    outcome: fc.constantFrom('open', 'resolved'),
-    countSpan: fc.integer({ min: 0, max: 200 }),
-    /** A count's period may end after the day it was entered on: it is counted by its period end. */
-    periodEndAfter: fc.constantFrom(0, 0, 5, 30, 90),
-    decisions: fc.integer({ min: 0, max: 5 }),
-  },
-  { requiredKeys: [] },
-)
-
-type Draft = Omit<Observation, 'id'>
-
-const observationArbitrary: fc.Arbitrary<Draft> = fc
-  .constantFrom(...INDICATOR_KEYS)
-  .chain((indicator) =>
-    fc.record({
-      indicator: fc.constant(indicator),
-      value: fc.constantFrom(...VALUES[indicator]),
-      // Days before AS_OF; negative: after it (not known yet as of AS_OF).
-      offset: fc.integer({ min: -400, max: 1500 }),
-      endAfter: fc.option(fc.integer({ min: 0, max: 600 }), { nil: null }),
-      detail: detailArbitrary,
-    }),
-  )
-  .map(({ indicator, value, offset, endAfter, detail }) => {
-    const observedOn = addDays(AS_OF, -offset)
-    const { countSpan, periodEndAfter, ...rest } = detail
-    const periodEnd = addDays(observedOn, periodEndAfter ?? 0)
-    const countDetail = value === 'count' ? { periodStart: addDays(periodEnd, -(countSpan ?? 30)), periodEnd } : {}
-    return {
-      indicator,
-      source: 'demo' as const,
-      observedOn,
-      endDate: endAfter === null ? null : addDays(observedOn, endAfter),
-      value,
-      detail: { ...rest, ...countDetail },
-      reference: null,
-      notes: null,
-      enteredBy: null,
-      recordedAt: `${observedOn}T00:00:00Z`,
-    }
-  })
+const observationArbitrary = arbitraryObservation({
+  asOf: AS_OF,
+  values: VALUES,
+  offset: { min: -400, max: 1500 },
+  endAfterMax: 600,
+  keyQuestionRatings: ['good', 'requires_improvement', 'inadequate'],
+  registrationStatuses: ['registered', 'registered', 'deregistered'],
+  // A count's period may end after the day it was entered on: it is counted by its period end.
+  periodEndAfter: [0, 0, 5, 30, 90],
+})
 
 const overrideArbitrary: fc.Arbitrary<ActiveOverride | null> = fc.option(
   fc.record({

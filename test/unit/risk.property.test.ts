@@ -6,6 +6,7 @@ import { assessRisk, isAdverseObservation } from '../../src/domain/risk.js'
 import type { RiskResult } from '../../src/domain/riskResult.js'
 import { DEFAULT_RULE_SET } from '../../src/domain/ruleSet.js'
 import { INDICATOR_KEYS, RAG_ORDER, type IndicatorKey } from '../../src/domain/vocabulary.js'
+import { observationArbitrary as arbitraryObservation } from '../helpers/observationArbitraries.js'
 
 const AS_OF = '2026-06-01'
 
@@ -24,55 +25,17 @@ const VALUES: Record<IndicatorKey, string[]> = {
 }
 
 /** Days before AS_OF; negative values are after it (the engine must ignore those). */
-const dayOffset = fc.integer({ min: -30, max: 1500 })
+const DAY_OFFSET = { min: -30, max: 1500 }
+const dayOffset = fc.integer(DAY_OFFSET)
 
-const detailArbitrary = fc.record(
-  {
-    status: fc.constantFrom('draft', 'challenge', 'published'),
-    keyQuestions: fc.dictionary(
-      fc.constantFrom('safe', 'effective', 'caring', 'responsive', 'well_led'),
-      fc.constantFrom('good', 'requires_improvement', 'inadequate', 'odd'),
-    ),
-    registrationStatus: fc.constantFrom('registered', 'deregistered'),
-    statusDetail: fc.constantFrom('active-proposal-to-strike-off', 'transferred-from-uk'),
-    outcome: fc.constantFrom('open', 'resolved'),
-    countSpan: fc.integer({ min: 0, max: 200 }),
-    decisions: fc.integer({ min: 0, max: 5 }),
-  },
-  { requiredKeys: [] },
-)
-
-type Draft = Omit<Observation, 'id'>
-
-const observationArbitrary: fc.Arbitrary<Draft> = fc
-  .constantFrom(...INDICATOR_KEYS)
-  .chain((indicator) =>
-    fc.record({
-      indicator: fc.constant(indicator),
-      value: fc.constantFrom(...VALUES[indicator]),
-      offset: dayOffset,
-      endAfter: fc.option(fc.integer({ min: 0, max: 400 }), { nil: null }),
-      detail: detailArbitrary,
-    }),
-  )
-  .map(({ indicator, value, offset, endAfter, detail }) => {
-    const observedOn = addDays(AS_OF, -offset)
-    const { countSpan, ...rest } = detail
-    const countDetail =
-      value === 'count' ? { periodStart: addDays(observedOn, -(countSpan ?? 30)), periodEnd: observedOn } : {}
-    return {
-      indicator,
-      source: 'demo' as const,
-      observedOn,
-      endDate: endAfter === null ? null : addDays(observedOn, endAfter),
-      value,
-      detail: { ...rest, ...countDetail },
-      reference: null,
-      notes: null,
-      enteredBy: null,
-      recordedAt: `${observedOn}T00:00:00Z`,
-    }
-  })
+const observationArbitrary = arbitraryObservation({
+  asOf: AS_OF,
+  values: VALUES,
+  offset: DAY_OFFSET,
+  endAfterMax: 400,
+  keyQuestionRatings: ['good', 'requires_improvement', 'inadequate', 'odd'],
+  registrationStatuses: ['registered', 'deregistered'],
+})
 
 /**
  * Adverse observations whose addition can never make things better:
