@@ -164,9 +164,9 @@ function triggerFromArgs(argv: string[]): string {
 /**
  * The refresh is batch work on the machine that serves the dashboard. The schedule starts it under SCHED_IDLE where it
  * can (jobs/schedule.ts); this lowers it further wherever it runs from, to the lowest priority (nice 19), so it takes
- * the CPU the server leaves and, at night with the machine to itself, is no slower. On Linux each thread has its own priority, and V8's helper threads (garbage
- * collection, compilation) start before this code runs: each is lowered, not only this one. Threads started later
- * (libuv's pool) take the priority of the thread starting them.
+ * the CPU the server leaves and, at night with the machine to itself, is no slower. On Linux each thread has its own
+ * priority, and V8's helper threads (garbage collection, compilation) start before this code runs: each is lowered,
+ * not only this one. Threads started later (libuv's pool) take the priority of the thread starting them.
  */
 function yieldCpuToTheServer(): void {
   const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0]

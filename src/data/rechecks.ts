@@ -108,10 +108,6 @@ export class RecheckRepository {
     return this.db.inTransaction ? work() : this.db.transaction(work).immediate()
   }
 
-  async write(runId: number, rechecks: readonly JudgementRecheck[]): Promise<number> {
-    return this.writeNow(runId, rechecks)
-  }
-
   async get(serviceId: number): Promise<(JudgementRecheck & { runId: number }) | null> {
     const row = this.statements.byService.get(serviceId)
     return row

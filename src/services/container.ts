@@ -84,9 +84,8 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   // depends only on the judgement and the gates, and a gate edit recomputes its members).
   // A membership never evaluated (admitted with no recompute after) is evaluated by the next run whatever it judged.
   risk.onPublish(async (runId, _changed, touched) => {
-    if (touched === 'all') return void (await dps.evaluateMemberships(runId))
-    const unevaluated = await dpsRepository.servicesWithUnevaluatedMemberships()
-    await dps.evaluateMemberships(runId, [...new Set([...touched, ...unevaluated])])
+    const unevaluated = touched === 'all' ? [] : await dpsRepository.servicesWithUnevaluatedMemberships()
+    await dps.evaluateMemberships(runId, touched === 'all' ? undefined : [...new Set([...touched, ...unevaluated])])
   })
 
   const importer = new ImportService({

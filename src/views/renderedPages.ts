@@ -124,8 +124,4 @@ export class RenderedPageCache {
     const html = await renderPageBody(app, view, model)
     return { html, bytes: Buffer.from(html), layout }
   }
-
-  get size(): number {
-    return this.pages.size
-  }
 }
