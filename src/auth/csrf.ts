@@ -71,14 +71,18 @@ function refusalText(req: Request): RefusalText {
 function explainRefusedForm(generateToken: (req: Request) => string): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (!isCsrfError(error) || req.originalUrl.startsWith('/api/')) return next(error)
-    // A fresh token for the page's own forms (the sign-out button in the header).
-    res.locals.csrfToken = generateToken(req)
+    // A fresh token for the page's own forms (the sign-out button in the header, shown only when signed in).
+    if (hasSessionUser(req)) res.locals.csrfToken = generateToken(req)
     res.status(403).render('pages/error', {
       pageTitle: 'Your form was not sent',
       heading: 'Your form was not sent',
       ...refusalText(req),
     })
   }
+}
+
+function hasSessionUser(req: Request): boolean {
+  return req.user?.via === 'session'
 }
 
 /** Browser sessions need CSRF protection; a bearer token is never sent by a browser on its own. */
@@ -91,7 +95,9 @@ function isTokenAuthenticated(req: Request): boolean {
  * token, as the form field `_csrf` (urlencoded bodies, parsed here) or the `x-csrf-token` header (JSON from a
  * page's script). Requests authenticated by an API token are exempt. A refused page form gets a 403 page that says
  * the form expired; an API request gets the 403 error (`code: 'EBADCSRFTOKEN'`) passed to the error handler. Pages get
- * the token in res.locals.csrfToken.
+ * the token in res.locals.csrfToken when someone is signed in (their session exists already) or the request is a form
+ * post (which had a session to pass the check). Anonymous GETs get none, so they never create a session row: a page
+ * showing a form to anonymous visitors (the sign-in page) asks for one with issueCsrfToken.
  * Mount after the session and authentication.
  */
 export function setUpCsrf(): Router {
@@ -104,9 +110,17 @@ export function setUpCsrf(): Router {
   router.use(csrfSynchronisedProtection)
   router.use(explainRefusedForm(generateToken))
   router.use((req, res, next) => {
-    // No token for scripts: it would only create sessions nobody uses.
-    if (!isTokenAuthenticated(req) && !req.path.startsWith('/api/')) res.locals.csrfToken = generateToken(req)
+    // No token for scripts, nor for anonymous reads: it would only create sessions nobody uses.
+    const isRead = req.method === 'GET' || req.method === 'HEAD'
+    const needsToken = hasSessionUser(req) || (!isRead && req.session !== undefined && !isTokenAuthenticated(req))
+    if (needsToken && !req.path.startsWith('/api/')) res.locals.csrfToken = generateToken(req)
     next()
   })
   return router
+}
+
+/** For a page that shows a form to anonymous visitors: stores a token in (and so creates) the session. */
+export function issueCsrfToken(req: Request, res: express.Response): void {
+  if (res.locals.csrfToken === undefined && req.session !== undefined && req.csrfToken !== undefined)
+    res.locals.csrfToken = req.csrfToken()
 }

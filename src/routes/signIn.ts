@@ -1,6 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { checkCredentials } from '../auth/credentials.js'
+import { issueCsrfToken } from '../auth/csrf.js'
 import { signInRateLimiters, type SignInRateLimitOptions } from '../auth/rateLimit.js'
 import { safeReturnTo } from '../auth/returnTo.js'
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE_NAME } from '../auth/session.js'
@@ -57,6 +58,7 @@ export function signInRoutes(deps: SignInDeps): Router {
   router.get('/sign-in', (req, res) => {
     const returnTo = safeReturnTo(req.query.returnTo)
     if (req.user?.via === 'session') return res.redirect(returnTo)
+    issueCsrfToken(req, res)
     renderSignIn(res, 200, { returnTo, signedOut: req.query.signedOut === '1' })
   })
 
