@@ -19,7 +19,9 @@ import type { IndicatorKey, Source } from './vocabulary.js'
  * - default_notice: value = 'default_notice'; observedOn = issued; endDate = resolved (null: open); detail.outcome?.
  * - unexpected_deaths: value = 'death'; observedOn = date of death.
  * - contract_concerns: value = 'substantiated' | 'not_substantiated' | 'open'; observedOn = raised.
- * - insolvency: value = CompanyStatus; observedOn = date the status was first seen; detail { companyNumber, statusDetail? }.
+ * - insolvency: value = CompanyStatus ('no-status' for an oversea company without one); observedOn = date the status
+ *   was first seen; detail { companyNumber, statusDetail?, statusSince? (the company's own date: cessation or the
+ *   insolvency case's start), statusDateFrom?, insolvencyCase?, dateOfCessation?, missingStatus?, companyType? }.
  * - manager_vacancy: value = 'vacant' | 'in_post'; observedOn = vacant since (or date seen in post);
  *   endDate = filled (null: still vacant, for 'vacant'); detail { managerName? }.
  */

@@ -51,14 +51,39 @@ interface CompanyRules {
   statusDetails: { amber: string[]; red: string[] }
 }
 
+/** Statuses dated by the company's date_of_cessation (also read from rows stored before statusSince existed). */
+const CESSATION_STATUSES = ['dissolved', 'converted-closed', 'closed', 'removed']
+
+/**
+ * The latest company status, dated from the company's own date (detail.statusSince: its date of cessation or the
+ * start of its insolvency case) when Companies House gives one, else from the date the status was first seen.
+ */
 export const assessInsolvency: IndicatorAssessor = (observations, { ruleSet, asOf }) => {
   const rules = ruleSet.indicators.insolvency
   const key = 'insolvency'
   const latest = newestFirst(observations)[0]
   if (!latest) return noDataResult(key, 'No Companies House record linked')
+  const companyNumber = stringField(latest.detail, 'companyNumber')
+  if (latest.detail.missingStatus === true) {
+    const type = stringField(latest.detail, 'companyType')
+    return {
+      key,
+      level: 'none',
+      value: null,
+      date: latest.observedOn,
+      source: latest.source,
+      reason: `Companies House gives no status for ${type ? `this ${wordLabel(type).toLowerCase()}` : 'this company'}${companyNumber ? ` (${companyNumber})` : ''}: check it with the register of its home country`,
+      stale: false,
+    }
+  }
   const statusDetail = stringField(latest.detail, 'statusDetail')
   const level = companyStatusLevel(latest.value, statusDetail, rules)
-  const base = { key, date: latest.observedOn, source: latest.source } as const
+  const ownDate =
+    stringField(latest.detail, 'statusSince') ??
+    (isListed(latest.value, CESSATION_STATUSES) ? stringField(latest.detail, 'dateOfCessation') : null)
+  const dateFrom = ownDate ? (stringField(latest.detail, 'statusDateFrom') ?? 'date of cessation') : null
+  const date = ownDate ?? latest.observedOn
+  const base = { key, date, source: latest.source } as const
   if (level === null) {
     return {
       ...base,
@@ -73,6 +98,6 @@ export const assessInsolvency: IndicatorAssessor = (observations, { ruleSet, asO
   const reason =
     level === 'green' && !detailNote
       ? `Company ${phrase} at Companies House`
-      : `Company ${phrase}${detailNote} at Companies House since ${latest.observedOn}`
+      : `Company ${phrase}${detailNote} at Companies House since ${date}${dateFrom ? ` (${dateFrom})` : ''}`
   return indicatorResult({ ...base, level, value: wordLabel(phrase) + detailNote, reason }, asOf, rules.staleAfterDays)
 }

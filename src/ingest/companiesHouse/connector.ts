@@ -1,49 +1,18 @@
-import { z } from 'zod'
-import { parseCouncilDate } from '../../domain/dates.js'
-import { COMPANY_STATUSES } from '../../domain/vocabulary.js'
 import { FailureStreak, HttpClient, mapConcurrently, SourceHttpError, type HttpClientOptions } from '../http.js'
 import { companiesHouseRateLimiter } from '../rateLimiter.js'
+import { describeIssues, distinctIds, ResultBuilder, type ConnectorRequest, type ConnectorResult } from '../types.js'
+import { readInsolvencyCases, type InsolvencyCase } from './insolvencyCases.js'
 import {
-  describeIssues,
-  distinctIds,
-  ResultBuilder,
-  type ConnectorRequest,
-  type ConnectorResult,
-  type SourceObservation,
-} from '../types.js'
+  companyProfileSchema,
+  mapCompanyProfile,
+  needsInsolvencyCases,
+  profileProblem,
+  type CompanyFacts,
+} from './profile.js'
+
+export { companyProfileSchema, mapCompanyProfile, type CompanyFacts, type CompanyProfile } from './profile.js'
 
 export const COMPANIES_HOUSE_SOURCE_NAME = 'Companies House'
-
-const text = z.string().nullish()
-
-/** `GET /company/{number}` (FORMATS §5): only what the dashboard uses; unknown fields are ignored. */
-export const companyProfileSchema = z.object({
-  company_number: z.string().min(1),
-  company_name: text,
-  company_status: z.string().trim().min(1),
-  company_status_detail: text,
-  type: text,
-  date_of_creation: text,
-  date_of_cessation: text,
-  has_insolvency_history: z.boolean().nullish(),
-  has_been_liquidated: z.boolean().nullish(),
-  accounts: z.object({ overdue: z.boolean().nullish(), next_due: text }).nullish(),
-  confirmation_statement: z.object({ overdue: z.boolean().nullish(), next_due: text }).nullish(),
-})
-export type CompanyProfile = z.infer<typeof companyProfileSchema>
-
-export interface CompanyFacts {
-  companyNumber: string
-  companyName: string | null
-  status: string
-  statusDetail: string | null
-  type: string | null
-  dateOfCreation: string | null
-  dateOfCessation: string | null
-  hasInsolvencyHistory: boolean
-  accountsOverdue: boolean
-  confirmationStatementOverdue: boolean
-}
 
 export interface CompaniesHouseClientOptions extends Partial<Omit<HttpClientOptions, 'baseUrl' | 'sourceName'>> {
   /** e.g. https://api.company-information.service.gov.uk */
@@ -83,12 +52,16 @@ export class CompaniesHouseClient {
   getCompany(companyNumber: string): Promise<unknown> {
     return this.http.getJsonIfExists(`/company/${encodeURIComponent(companyNumber)}`)
   }
+
+  /** The raw insolvency resource (its cases), or undefined on 404. */
+  getInsolvency(companyNumber: string): Promise<unknown> {
+    return this.http.getJsonIfExists(`/company/${encodeURIComponent(companyNumber)}/insolvency`)
+  }
 }
 
 /**
- * Reads each council company's profile and maps company_status to an insolvency observation. Companies House
- * does not date a status, so observedOn is the run date the status was first seen: the natural key
- * `ch:<number>:<status>[:<detail>]` makes a status that stays the same add nothing on later nights.
+ * Reads each council company's profile (and, when the profile says there is one, its insolvency resource) and maps
+ * it to an insolvency observation dated from the company's own dates (see mapCompanyProfile).
  */
 export async function readCompaniesHouse(
   client: CompaniesHouseClient,
@@ -121,7 +94,13 @@ export async function readCompaniesHouse(
         result.reject(id, reason, field)
         return
       }
-      const { observation, facts } = mapCompanyProfile(parsed.data, request.asOf)
+      const problem = profileProblem(parsed.data)
+      if (problem) {
+        result.reject(id, problem.reason, problem.field)
+        return
+      }
+      const cases = needsInsolvencyCases(parsed.data) ? await insolvencyCasesOf(client, number, id, result) : []
+      const { observation, facts } = mapCompanyProfile(parsed.data, request.asOf, cases)
       result.records.push({ match: { kind: 'company', id }, observations: [observation], facts })
     } catch (error) {
       if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
@@ -136,42 +115,26 @@ export async function readCompaniesHouse(
   return result.build()
 }
 
-export function mapCompanyProfile(
-  profile: CompanyProfile,
-  asOf: string,
-): { observation: SourceObservation; facts: CompanyFacts } {
-  const number = profile.company_number.trim().toUpperCase()
-  const status = profile.company_status.trim().toLowerCase()
-  const statusDetail = profile.company_status_detail?.trim().toLowerCase() || null
-  const facts: CompanyFacts = {
-    companyNumber: number,
-    companyName: profile.company_name ?? null,
-    status,
-    statusDetail,
-    type: profile.type ?? null,
-    dateOfCreation: parseCouncilDate(profile.date_of_creation ?? ''),
-    dateOfCessation: parseCouncilDate(profile.date_of_cessation ?? ''),
-    hasInsolvencyHistory: profile.has_insolvency_history === true,
-    accountsOverdue: profile.accounts?.overdue === true,
-    confirmationStatementOverdue: profile.confirmation_statement?.overdue === true,
+/**
+ * The company's insolvency cases. A resource that fails or is missing costs only the status's date (a warning),
+ * never the status itself.
+ */
+async function insolvencyCasesOf(
+  client: CompaniesHouseClient,
+  number: string,
+  id: string,
+  result: ResultBuilder<CompanyFacts>,
+): Promise<InsolvencyCase[]> {
+  try {
+    const body = await client.getInsolvency(number)
+    if (body === undefined) {
+      result.warnings.push(`${id}: Companies House has no insolvency resource for this company; its status is undated`)
+      return []
+    }
+    return readInsolvencyCases(body)
+  } catch (error) {
+    if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
+    result.warnings.push(`${id}: insolvency resource not read (${error.message}); its status is undated`)
+    return []
   }
-  const observation: SourceObservation = {
-    indicator: 'insolvency',
-    source: 'companies_house',
-    observedOn: asOf,
-    // Companies House's own spelling (hyphens, as COMPANY_STATUSES): an unknown status passes through as given.
-    value: status,
-    detail: {
-      companyNumber: number,
-      ...(statusDetail ? { statusDetail } : {}),
-      ...(facts.companyName ? { companyName: facts.companyName } : {}),
-      hasInsolvencyHistory: facts.hasInsolvencyHistory,
-      accountsOverdue: facts.accountsOverdue,
-      ...(facts.dateOfCessation ? { dateOfCessation: facts.dateOfCessation } : {}),
-      ...((COMPANY_STATUSES as readonly string[]).includes(status) ? {} : { unrecognisedStatus: true }),
-    },
-    reference: number,
-    naturalKey: `ch:${number}:${status}${statusDetail ? `:${statusDetail}` : ''}`,
-  }
-  return { observation, facts }
 }
