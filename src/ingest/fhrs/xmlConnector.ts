@@ -1,14 +1,17 @@
 import { createReadStream } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { SaxesParser } from 'saxes'
+import { checkSourcePath, describeFsError, SourcePathError } from '../sourcePath.js'
 import { distinctIds, ResultBuilder, type ConnectorRequest, type ConnectorResult } from '../types.js'
 import { toBoolean, toNumber } from './apiConnector.js'
 import { canonicalFhrsId, mapFhrsEstablishment, type FhrsEstablishment, type FhrsFacts } from './establishment.js'
 
 export interface FhrsXmlRequest extends ConnectorRequest {
-  /** A folder of FHRS open-data XML files (FHRS_XML_DIR), or one file. */
+  /** A folder of FHRS open-data XML files (FHRS_XML_DIR). */
   path: string
+  /** Names the setting in error messages. */
+  variable?: string
 }
 
 /** Flat view of one <EstablishmentDetail>: child element text by name, nested ones as "Scores.Hygiene". */
@@ -23,8 +26,7 @@ export async function readFhrsXml(request: FhrsXmlRequest): Promise<ConnectorRes
   const result = new ResultBuilder<FhrsFacts>('fhrs_xml')
   const councilIds = new Map(distinctIds(request.ids).map((id) => [canonicalFhrsId(id), id]))
   const found = new Map<string, FhrsEstablishment>()
-  const files = await xmlFiles(request.path)
-  if (files.length === 0) throw new Error(`FHRS open data: no .xml files in ${request.path}`)
+  const files = await xmlFiles(request.path, request.variable ?? 'FHRS_XML_DIR')
 
   let failedFiles = 0
   for (const [index, file] of files.entries()) {
@@ -72,13 +74,20 @@ export async function readFhrsXml(request: FhrsXmlRequest): Promise<ConnectorRes
   return result.build()
 }
 
-async function xmlFiles(target: string): Promise<string[]> {
-  if ((await stat(target)).isFile()) return [target]
-  const names = await readdir(target)
-  return names
+async function xmlFiles(folder: string, variable: string): Promise<string[]> {
+  await checkSourcePath(variable, folder, 'folder')
+  let names: string[]
+  try {
+    names = await readdir(folder)
+  } catch (error) {
+    throw new SourcePathError(variable, folder, describeFsError(error, 'folder'))
+  }
+  const files = names
     .filter((name) => name.toLowerCase().endsWith('.xml'))
     .sort()
-    .map((name) => path.join(target, name))
+    .map((name) => path.join(folder, name))
+  if (files.length === 0) throw new SourcePathError(variable, folder, 'no .xml files in the folder')
+  return files
 }
 
 function readFile(file: string, onEstablishment: (fields: Fields) => void, onWarning: (text: string) => void) {

@@ -1,7 +1,7 @@
 import { AuditLog } from '../../data/audit.js'
 import type { Service } from '../../data/services.js'
 import { normaliseCompanyNumber } from '../../ingest/companiesHouse/index.js'
-import { CqcApiClient, readCqcApi, readCqcFile, type CqcLocationFacts } from '../../ingest/cqc/index.js'
+import { CqcApiClient, readCqcApi, readCqcSource, type CqcLocationFacts } from '../../ingest/cqc/index.js'
 import type { ConnectorRecord } from '../../ingest/types.js'
 import type { Services } from '../container.js'
 import type { SourceStepContext, SourceStepResult } from '../refreshService.js'
@@ -24,7 +24,7 @@ function cqcTimestamp(date: Date): string {
 
 /**
  * CQC: from the API when CQC_API_BASE is set (every council location on the first run, then only those the changes
- * feed lists, plus any not yet loaded), else from the downloaded file CQC_FILE.
+ * feed lists, plus any not yet loaded), else from the downloaded file CQC_FILE (or the newest of each kind in that folder).
  */
 export async function runCqcStep(
   services: Services,
@@ -39,7 +39,7 @@ export async function runCqcStep(
 
   if (!config.CQC_API_BASE) {
     if (!config.CQC_FILE) throw new Error('CQC: neither CQC_API_BASE nor CQC_FILE is set')
-    const result = await readCqcFile({ file: config.CQC_FILE, ids, asOf: context.asOf, onProgress })
+    const result = await readCqcSource({ path: config.CQC_FILE, ids, asOf: context.asOf, onProgress })
     return applyConnectorResult(services, index, result, {
       kind: 'cqc_location',
       actor: actorFor(context),
