@@ -60,7 +60,7 @@ interface CurrentRow {
 
 const CURRENT_SELECT = `
   SELECT s.id AS service_id, s.provider_id, p.name AS provider_name, s.ref, s.name, s.area, s.service_type, s.capacity,
-         s.contract_status, c.rag, c.changed_at, sn.result
+         s.contract_status, c.rag, COALESCE(c.rag_since, c.changed_at) AS changed_at, sn.result
   FROM services s JOIN providers p ON p.id = s.provider_id
   LEFT JOIN current_snapshots c ON c.service_id = s.id
   LEFT JOIN snapshots sn ON sn.id = c.snapshot_id`

@@ -74,6 +74,8 @@ export interface CurrentSnapshot {
   snapshotId: number
   runId: number
   changedAt: string
+  /** When the service's RAG became what it is now (a new judgement of the same colour leaves it). */
+  ragSince: string
   result: RiskResult
 }
 
@@ -241,9 +243,18 @@ export class RunRepository {
       ),
       stagedForRun: db.prepare<
         [number],
-        { id: number; service_id: number; rag: Rag; score: number; computed_at: string; result: string; deteriorating: number }
+        {
+          id: number
+          service_id: number
+          rag: Rag
+          score: number
+          computed_at: string
+          as_of: string
+          result: string
+          deteriorating: number
+        }
       >(
-        `SELECT id, service_id, rag, score, computed_at, result, deteriorating FROM snapshots WHERE run_id = ?
+        `SELECT id, service_id, rag, score, computed_at, as_of, result, deteriorating FROM snapshots WHERE run_id = ?
          ORDER BY service_id`,
       ),
       currentPointer: db.prepare<[number], { snapshot_id: number; rag: Rag; computed_at: string }>(
@@ -252,19 +263,22 @@ export class RunRepository {
       ),
       upsertPointer: db.prepare(
         `INSERT INTO current_snapshots (service_id, snapshot_id, previous_snapshot_id, run_id, changed_at, rag, score,
-           deteriorating)
-         VALUES (@serviceId, @snapshotId, @previousSnapshotId, @runId, @now, @rag, @score, @deteriorating)
+           deteriorating, rag_since)
+         VALUES (@serviceId, @snapshotId, @previousSnapshotId, @runId, @now, @rag, @score, @deteriorating, @changeAt)
          ON CONFLICT (service_id) DO UPDATE SET snapshot_id = excluded.snapshot_id,
            previous_snapshot_id = excluded.previous_snapshot_id, run_id = excluded.run_id,
            changed_at = excluded.changed_at, rag = excluded.rag, score = excluded.score,
-           deteriorating = excluded.deteriorating`,
+           deteriorating = excluded.deteriorating,
+           rag_since = CASE WHEN current_snapshots.rag = excluded.rag AND current_snapshots.rag_since IS NOT NULL
+             THEN current_snapshots.rag_since ELSE excluded.rag_since END`,
       ),
       insertRagChange: db.prepare(
         `INSERT INTO rag_changes (run_id, service_id, from_rag, to_rag, at, reasons)
-         VALUES (@runId, @serviceId, @fromRag, @toRag, @now, @reasons)`,
+         VALUES (@runId, @serviceId, @fromRag, @toRag, @changeAt, @reasons)`,
       ),
       current: db.prepare<[number], CurrentRow>(
-        `SELECT c.service_id, c.snapshot_id, c.run_id, c.changed_at, sn.result
+        `SELECT c.service_id, c.snapshot_id, c.run_id, c.changed_at, COALESCE(c.rag_since, c.changed_at) AS rag_since,
+           sn.result
          FROM current_snapshots c JOIN snapshots sn ON sn.id = c.snapshot_id WHERE c.service_id = ?`,
       ),
       history: db.prepare<[number], HistoryRow>(
@@ -448,7 +462,10 @@ export class RunRepository {
     let changed = 0
     let ragChanges = 0
     const changedServiceIds: number[] = []
+    // A seed run judges a past date: its changes happened then, not on the day the demo was seeded.
+    const judgesThePast = this.statements.runById.get(runId)?.kind === 'seed'
     for (const staged of this.statements.stagedForRun.all(runId)) {
+      const changeAt = judgesThePast ? `${staged.as_of.slice(0, 10)}T00:00:00.000Z` : now
       const current = this.statements.currentPointer.get(staged.service_id)
       if (current && current.computed_at > staged.computed_at) continue
       if (current?.snapshot_id === staged.id) continue
@@ -458,6 +475,7 @@ export class RunRepository {
         previousSnapshotId: current?.snapshot_id ?? null,
         runId,
         now,
+        changeAt,
         rag: staged.rag,
         score: staged.score,
         deteriorating: staged.deteriorating,
@@ -471,7 +489,7 @@ export class RunRepository {
           serviceId: staged.service_id,
           fromRag: current?.rag ?? null,
           toRag: staged.rag,
-          now,
+          changeAt,
           reasons: JSON.stringify(result.reasons),
         })
         ragChanges++
@@ -572,6 +590,7 @@ interface CurrentRow {
   snapshot_id: number
   run_id: number
   changed_at: string
+  rag_since: string
   result: string
 }
 
@@ -634,6 +653,7 @@ function toCurrent(row: CurrentRow): CurrentSnapshot {
     snapshotId: row.snapshot_id,
     runId: row.run_id,
     changedAt: row.changed_at,
+    ragSince: row.rag_since,
     result: JSON.parse(row.result) as RiskResult,
   }
 }

@@ -79,7 +79,7 @@ const ORDER_BY: Record<ListingSort, string> = {
   type: 's.service_type {dir}, lower(s.name)',
   area: 'lower(s.area) {dir}, lower(s.name)',
   eligible: `COALESCE(${DPS_ELIGIBLE}, -1) {dir}, lower(s.name)`,
-  changed: 'c.changed_at {dir}, lower(s.name)',
+  changed: 'COALESCE(c.rag_since, c.changed_at) {dir}, lower(s.name)',
 }
 
 /**
@@ -194,7 +194,8 @@ export class ServiceListingRepository {
     if (ids.length > 0) {
       const found = this.prepare(
         `SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
-           s.contract_status, s.cqc_location_id, c.rag, c.score, c.changed_at, sn.result, ${DPS_ELIGIBLE} AS dps_eligible
+           s.contract_status, s.cqc_location_id, c.rag, c.score, COALESCE(c.rag_since, c.changed_at) AS changed_at, sn.result,
+           ${DPS_ELIGIBLE} AS dps_eligible
          FROM services s JOIN providers p ON p.id = s.provider_id
            LEFT JOIN current_snapshots c ON c.service_id = s.id
            LEFT JOIN snapshots sn ON sn.id = c.snapshot_id

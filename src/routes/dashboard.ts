@@ -7,7 +7,16 @@ import { INBOX_SOURCE } from '../services/sources/inbox.js'
 import type { Services } from '../services/container.js'
 import type { DashboardView } from '../services/dashboardService.js'
 import type { ActiveRuleSet } from '../services/riskService.js'
-import { ageText, formatDateTime, ragTag, runSourceLabel, serviceTypeLabel, withQuery } from './display.js'
+import {
+  ageText,
+  calendarDateOf,
+  formatDateTime,
+  ragSinceText,
+  ragTag,
+  runSourceLabel,
+  serviceTypeLabel,
+  withQuery,
+} from './display.js'
 import { RenderedPageCache } from '../views/renderedPages.js'
 import { lastFileReceivedText } from './inboxFiles.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
@@ -32,17 +41,6 @@ export const CHANGES_SHOWN = 25
 /** Beyond this many areas the filter is a select plus the chosen areas' checkboxes, not a checkbox per area. */
 export const AREA_CHECKBOX_LIMIT = 30
 
-/** One formatter per time zone (toLocaleDateString builds one per call: most of this page's own CPU under load). */
-const calendarDates = new Map<string, Intl.DateTimeFormat>()
-function calendarDate(iso: string, timeZone: string): string {
-  let format = calendarDates.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    calendarDates.set(timeZone, format)
-  }
-  return format.format(new Date(iso))
-}
-
 /** `more` adds to a configured source's line, by source: the council files' "last file received ...". */
 export function sourceFreshnessLines(
   sources: SourceFreshness[],
@@ -55,7 +53,7 @@ export function sourceFreshnessLines(
     const failed = s.lastAttemptStatus === 'failed'
     // The council's calendar date of the last success: one at 00:30 BST is that day's, not the day before's.
     const dataFrom = s.lastSuccessAt
-      ? `data from ${ageText(calendarDate(s.lastSuccessAt, timeZone), today)}`
+      ? `data from ${ageText(calendarDateOf(s.lastSuccessAt, timeZone), today)}`
       : 'no successful refresh yet'
     const text = failed
       ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
@@ -198,7 +196,8 @@ function dashboardViewModel(
       reason: row.result?.reasons[0] ?? '',
       eligibility: row.dpsEligible === null ? 'Not on a DPS' : row.dpsEligible ? 'Eligible' : 'Not eligible',
       ineligible: row.dpsEligible === false,
-      changed: row.changedAt ? ageText(row.changedAt, today) : '',
+      changed: row.changedAt && row.rag ? ragSinceText(row.rag, row.changedAt, tz) : '',
+      changedAge: row.changedAt ? ageText(calendarDateOf(row.changedAt, tz), today) : '',
     })),
     listing: {
       total: view.listing.total,

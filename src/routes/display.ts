@@ -52,6 +52,22 @@ export function formatDate(iso: string | null | undefined): string {
   return `${d} ${MONTHS[m - 1]} ${y}`
 }
 
+/** The council's calendar date (ISO) of a timestamp: a change at 00:30 BST is that day's, not the day before's. */
+export function calendarDateOf(iso: string, timeZone: string): string {
+  let format = calendarDates.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    calendarDates.set(timeZone, format)
+  }
+  return format.format(new Date(iso))
+}
+const calendarDates = new Map<string, Intl.DateTimeFormat>()
+
+/** "Red since 5 December 2026": when the service's RAG became what it is now. */
+export function ragSinceText(rag: Level, since: string, timeZone: string): string {
+  return `${ragTag(rag).text} since ${formatDate(calendarDateOf(since, timeZone))}`
+}
+
 /** One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one (dashboard rows). */
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>()
 function dateTimeFormat(timeZone: string): Intl.DateTimeFormat {

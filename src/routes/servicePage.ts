@@ -10,6 +10,7 @@ import {
   formatDate,
   formatDateTime,
   indicatorLabel,
+  ragSinceText,
   ragTag,
   runSourceLabel,
   serviceTypeLabel,
@@ -108,7 +109,7 @@ export function servicePageViewModel(
           score: Math.round(risk.score * 10) / 10,
           reasons: risk.reasons,
           asOf: formatDate(risk.asOf),
-          changedAt: formatDateTime(detail.changedAt, tz),
+          ragSince: detail.changedAt ? ragSinceText(risk.rag, detail.changedAt, tz) : null,
           flags: risk.flags,
           indicators: risk.indicators.map((indicator) => ({
             key: indicator.key,

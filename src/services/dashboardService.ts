@@ -116,7 +116,7 @@ export class DashboardService {
     return {
       service,
       risk: current?.result ?? null,
-      changedAt: current?.changedAt ?? null,
+      changedAt: current?.ragSince ?? null,
       dpsEligible: listed.rows[0]?.dpsEligible ?? null,
       history,
       observations,
