@@ -8,7 +8,7 @@ import { setUpWebSession } from './auth/session.js'
 import { setUpWebSecurity } from './auth/webSecurity.js'
 import { ApiTokensRepository } from './data/apiTokens.js'
 import { UsersRepository } from './data/users.js'
-import { sendApiError } from './routes/apiErrors.js'
+import { bodyErrorDetail, isApiRequest, sendApiError } from './routes/apiErrors.js'
 import { healthRoutes } from './routes/health.js'
 import { apiRouters, pageRouters } from './routes/index.js'
 import { navigationFor } from './routes/navigation.js'
@@ -66,10 +66,6 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   return app
 }
 
-function isApiRequest(req: Request): boolean {
-  return req.originalUrl.startsWith('/api/')
-}
-
 function errorHandler(services: Services, production: boolean): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
     const status =
@@ -81,7 +77,11 @@ function errorHandler(services: Services, production: boolean): ErrorRequestHand
     if (status >= 500) services.logger.error({ err: error, url: req.originalUrl }, 'request failed')
     if (res.headersSent) return
     const message = status >= 500 && production ? 'Internal server error' : (error as Error).message
-    if (isApiRequest(req)) return sendApiError(res, status, status >= 500 ? 'Internal server error' : message)
+    if (isApiRequest(req)) {
+      const bodyError = bodyErrorDetail(error)
+      if (bodyError !== undefined) return sendApiError(res, status, 'The request body was refused', [bodyError])
+      return sendApiError(res, status, status >= 500 ? 'Internal server error' : message)
+    }
     renderErrorPage(res, status, status === 403 || status === 404 || status >= 500 ? {} : { messages: [message] })
   }
 }

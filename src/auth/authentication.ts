@@ -13,7 +13,8 @@ export interface AuthenticationDeps {
   now?: () => Date
 }
 
-const BEARER = /^Bearer[ ]+([A-Za-z0-9_\-.~+/]+=*)[ ]*$/
+// RFC 9110: the scheme name is case-insensitive.
+const BEARER = /^Bearer[ ]+([A-Za-z0-9_\-.~+/]+=*)[ ]*$/i
 
 function signIn(req: Request, res: Response, user: RequestUser): void {
   req.user = user

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Router } from 'express'
 import { csrfSync } from 'csrf-sync'
+import { isApiRequest } from '../routes/apiErrors.js'
 import { safeReturnTo } from './returnTo.js'
 
 export const CSRF_FIELD = '_csrf'
@@ -70,7 +71,7 @@ function refusalText(req: Request): RefusalText {
  */
 function explainRefusedForm(generateToken: (req: Request) => string): ErrorRequestHandler {
   return (error, req, res, next) => {
-    if (!isCsrfError(error) || req.originalUrl.startsWith('/api/')) return next(error)
+    if (!isCsrfError(error) || isApiRequest(req)) return next(error)
     // A fresh token for the page's own forms (the sign-out button in the header, shown only when signed in).
     if (hasSessionUser(req)) res.locals.csrfToken = generateToken(req)
     res.status(403).render('pages/error', {
@@ -113,7 +114,7 @@ export function setUpCsrf(): Router {
     // No token for scripts, nor for anonymous reads: it would only create sessions nobody uses.
     const isRead = req.method === 'GET' || req.method === 'HEAD'
     const needsToken = hasSessionUser(req) || (!isRead && req.session !== undefined && !isTokenAuthenticated(req))
-    if (needsToken && !req.path.startsWith('/api/')) res.locals.csrfToken = generateToken(req)
+    if (needsToken && !isApiRequest(req)) res.locals.csrfToken = generateToken(req)
     next()
   })
   return router

@@ -79,6 +79,7 @@ function counts(databasePath: string) {
       runs: n('refresh_runs'),
       snapshots: n('snapshots'),
       users: n('users'),
+      schemaVersion: db.pragma('user_version', { simple: true }) as number,
     }
   } finally {
     db.close()
@@ -107,17 +108,12 @@ describe('starting the server', () => {
 
     const health = await fetch(`http://127.0.0.1:${server.port}/health`)
     expect(health.status).toBe(200)
-    const body = (await health.json()) as { status: string; database: { schemaVersion: number }; lastRefresh: unknown }
-    expect(body).toMatchObject({
-      status: 'UP',
-      database: { schemaVersion: LATEST_MIGRATION },
-      lastRefresh: { status: 'completed' },
-    })
+    expect(await health.json()).toMatchObject({ status: 'UP', database: 'UP', lastRefresh: 'UP' })
     const home = await fetch(`http://127.0.0.1:${server.port}/`, { redirect: 'manual' })
     expect(home.status).toBe(302)
 
     expect(await stop(server.child)).toEqual({ code: 0, signal: null })
-    expect(counts(databasePath)).toMatchObject({ services: 200, users: 3 })
+    expect(counts(databasePath)).toMatchObject({ services: 200, users: 3, schemaVersion: LATEST_MIGRATION })
   }, 120_000)
 
   it('on a non-empty database only migrates and serves', async () => {

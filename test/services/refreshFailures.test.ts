@@ -112,8 +112,7 @@ describe.each(SOURCES)('the overnight run when $name fails', ({ source, prefix, 
     expect(row?.replace(/\s+/g, ' ')).toMatch(
       new RegExp(`Stale.*Not refreshed: the last ${RUN_LABEL[source].replace(/[()]/g, '\\$&')} refresh failed on`),
     )
-    const health = await request(appWithAllRoutes(services)).get('/health')
-    expect(health.body.sources).toContainEqual(
+    expect(await services.runs.sourceFreshness()).toContainEqual(
       expect.objectContaining({
         source,
         lastAttemptStatus: 'failed',
@@ -121,6 +120,10 @@ describe.each(SOURCES)('the overnight run when $name fails', ({ source, prefix, 
         lastSuccessAt: expect.any(String) as unknown,
       }),
     )
+    // /health tells anyone only that the source is DOWN: the error text is for the admin run page.
+    const health = await request(appWithAllRoutes(services)).get('/health')
+    expect(health.body.sources[source]).toBe('DOWN')
+    expect(health.text).not.toContain(failed.error)
   })
 
   it('429 with Retry-After, then an answer: the source is read as usual', async () => {
