@@ -78,9 +78,13 @@ async function expectOnlyThisSourceFailed(services: Services, source: string, re
   expect((await services.runs.current(service!.id))?.result.indicators.length).toBeGreaterThan(0)
   const stored = (await services.runs.listSourceRuns(summary.runId)).find((s) => s.source === source)
   expect(stored).toMatchObject({ status: 'failed', error: failed.error })
+  const freshness = await services.runs.sourceFreshness()
+  expect(freshness).toContainEqual(expect.objectContaining({ source, lastAttemptStatus: 'failed' }))
+  expect(JSON.stringify(freshness)).not.toMatch(/"running"/)
+  // /health tells anyone only that the source is DOWN: the reason (with its path) is for the admin run page.
   const health = await request(appWithAllRoutes(services)).get('/health')
-  expect(health.body.sources).toContainEqual(expect.objectContaining({ source, lastAttemptStatus: 'failed' }))
-  expect(JSON.stringify(health.body)).not.toMatch(/"running"/)
+  expect(health.body.sources[source]).toBe('DOWN')
+  expect(health.text).not.toContain(failed.error)
 }
 
 describe('CQC_FILE that cannot be read fails CQC alone', () => {
