@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { assignRunLock, releaseRunLock, tryAcquireRunLock } from './databaseLocks.js'
 import type { Db } from './database.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { Rag } from '../domain/vocabulary.js'
@@ -143,21 +144,7 @@ export function fingerprint(result: RiskResult): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('base64url')
 }
 
-/** A heartbeat older than this means the process running the refresh died. */
-const STALE_HEARTBEAT_MS = 10 * 60 * 1000
-const MAX_SILENCE_MS = 6 * 60 * 60 * 1000
-
 export class AnotherRunInProgressError extends Error {}
-
-/** Whether the process that started a run still exists (runs are started on this machine; heartbeat is the fallback). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Refresh runs, their per-source outcomes, and the risk snapshots they produce. Snapshots are staged under their run
@@ -301,26 +288,24 @@ export class RunRepository {
   }
 
   /**
-   * Starts a run. A full run refuses to start while another full run is alive (heartbeat fresh), and marks dead ones
-   * abandoned, dropping their unpublished snapshots: nothing a reader sees changes.
+   * Starts a run. A full run takes the run lock (databaseLocks.ts), which the operating system releases when its holder
+   * dies: while another full run holds it, this one is refused; once this one holds it, any full run still marked
+   * running is dead whatever its process id says, and is marked abandoned, its unpublished snapshots dropped: nothing
+   * a reader sees changes.
    */
   async startRun(kind: RunKind, options: { trigger?: string; ruleSetVersion?: number | null } = {}): Promise<number> {
     const now = new Date()
+    if (kind === 'full' && !tryAcquireRunLock(this.db)) {
+      const active = this.statements.activeFullRuns.all().at(-1)
+      throw new AnotherRunInProgressError(
+        active ? `Refresh run ${active.id} is still running` : 'Another refresh run is still starting',
+      )
+    }
     const start = this.db.transaction(() => {
       if (kind === 'full') {
-        for (const active of this.statements.activeFullRuns.all()) {
-          const beat = active.heartbeat_at ? Date.parse(active.heartbeat_at) : 0
-          const heartbeatFresh = now.getTime() - beat < STALE_HEARTBEAT_MS
-          // Our own pid is alive by definition, so only a fresh heartbeat proves the run is ours and live (a restarted
-          // container reuses pid 1). Any run silent for far longer than a night is dead whatever its pid says.
-          const alive =
-            now.getTime() - beat < MAX_SILENCE_MS &&
-            (active.pid === null || active.pid === process.pid ? heartbeatFresh : isProcessAlive(active.pid))
-          if (alive) {
-            throw new AnotherRunInProgressError(`Refresh run ${active.id} is still running`)
-          }
-          this.statements.abandonRun.run({ id: active.id, now: now.toISOString() })
-          this.statements.abandonSourceRuns.run({ id: active.id, now: now.toISOString() })
+        for (const dead of this.statements.activeFullRuns.all()) {
+          this.statements.abandonRun.run({ id: dead.id, now: now.toISOString() })
+          this.statements.abandonSourceRuns.run({ id: dead.id, now: now.toISOString() })
         }
         this.statements.dropUnpublishedSnapshots.run()
       }
@@ -333,7 +318,14 @@ export class RunRepository {
       })
       return Number(info.lastInsertRowid)
     })
-    return start.immediate()
+    try {
+      const runId = start.immediate()
+      if (kind === 'full') assignRunLock(this.db, runId)
+      return runId
+    } catch (error) {
+      if (kind === 'full') releaseRunLock(this.db, null)
+      throw error
+    }
   }
 
   /**
@@ -365,6 +357,7 @@ export class RunRepository {
     const now = new Date().toISOString()
     this.statements.finishRun.run({ id: runId, status: 'failed', error, now })
     this.statements.abandonSourceRuns.run({ id: runId, now })
+    releaseRunLock(this.db, runId)
   }
 
   async getRun(runId: number): Promise<RefreshRun | null> {
@@ -444,17 +437,21 @@ export class RunRepository {
    * `extra` runs inside the same transaction (e.g. eligibility updates), so they publish together.
    */
   async publish(runId: number, servicesComputed: number, extra?: PublishHook): Promise<PublishOutcome> {
-    return this.db.transaction(() => this.publishNow(runId, servicesComputed, extra)).immediate()
+    const outcome = this.db.transaction(() => this.publishNow(runId, servicesComputed, extra)).immediate()
+    releaseRunLock(this.db, runId)
+    return outcome
   }
 
   /** Stage and publish in one transaction: the small runs of entries made during the day. */
   async stageAndPublish(runId: number, computed: ComputedSnapshot[], extra?: PublishHook): Promise<PublishOutcome> {
-    return this.db
+    const outcome = this.db
       .transaction(() => {
         this.stageNow(runId, computed)
         return this.publishNow(runId, computed.length, extra)
       })
       .immediate()
+    releaseRunLock(this.db, runId)
+    return outcome
   }
 
   private publishNow(runId: number, servicesComputed: number, extra?: PublishHook): PublishOutcome {

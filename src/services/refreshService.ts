@@ -64,7 +64,7 @@ export interface RefreshProgress {
   onComputeProgress?(done: number, total: number): void
 }
 
-/** How often a source's progress also beats the run's heartbeat (runs.ts takes 10 minutes of silence as death). */
+/** How often a source's progress also beats the run's heartbeat (when it last showed life, for the run pages). */
 const HEARTBEAT_EVERY_MS = 60_000
 
 const EMPTY_RESULT: SourceStepResult = { read: 0, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }
@@ -168,8 +168,8 @@ export class RefreshService {
     }
     options.progress?.onSourceStart?.(step)
     await record('running', EMPTY_RESULT, null)
-    // A long source (a national file, a slow API) beats the run's heartbeat as it goes, so a run still working is
-    // never taken for a dead one by the next run to start.
+    // A long source (a national file, a slow API) beats the run's heartbeat as it goes, so the run pages show it
+    // still working (whether it is alive is the run lock's business: databaseLocks.ts).
     let lastBeat = Date.now()
     const beat = () => {
       if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return

@@ -65,14 +65,16 @@ describe('RunRepository', () => {
       expect((await runs.getRun(first))?.status).toBe('running')
     })
 
-    /** A pid no process can have: Linux pids never exceed 2^22. */
-    const DEAD_PID = 2 ** 22 + 1
-
-    function setRunProcess(runId: number, pid: number | null, heartbeatMinutesAgo: number): void {
-      db.prepare('UPDATE refresh_runs SET pid = ?, heartbeat_at = ? WHERE id = ?').run(
-        pid,
-        new Date(Date.now() - heartbeatMinutesAgo * 60_000).toISOString(),
-        runId,
+    /** A full run left marked running by a process that died: the row is there, nobody holds the run lock. */
+    function insertDeadRun(pid: number, heartbeatMinutesAgo: number): number {
+      const at = new Date(Date.now() - heartbeatMinutesAgo * 60_000).toISOString()
+      return Number(
+        db
+          .prepare(
+            `INSERT INTO refresh_runs (kind, trigger, started_at, status, pid, heartbeat_at)
+             VALUES ('full', 'killed', ?, 'running', ?, ?)`,
+          )
+          .run(at, pid, at).lastInsertRowid,
       )
     }
 
@@ -84,37 +86,33 @@ describe('RunRepository', () => {
       })
     })
 
-    it('refuses while the process of the running run is alive, however long since its last beat', async () => {
+    it('refuses while the running run holds the run lock, however long since its last beat', async () => {
       const running = await runs.startRun('full')
-      setRunProcess(running, process.ppid, 60)
-      await expect(runs.startRun('full')).rejects.toThrow(/still running/)
+      clockAt(60 * 24)
+      await expect(runs.startRun('full')).rejects.toThrow(`Refresh run ${running} is still running`)
     })
 
-    it('abandons a full run whose process is gone, even with a fresh heartbeat', async () => {
-      const dead = await runs.startRun('full')
-      setRunProcess(dead, DEAD_PID, 0)
+    it('abandons a full run nobody holds the lock for, whatever its pid (even a live one) and heartbeat', async () => {
+      // The pid of this very process, with a fresh heartbeat: a pid check would take it for alive.
+      const dead = insertDeadRun(process.pid, 0)
       await expect(runs.startRun('full')).resolves.toBeGreaterThan(dead)
       expect((await runs.getRun(dead))?.status).toBe('abandoned')
     })
 
-    it('falls back on the heartbeat when the process is unknown', async () => {
-      const runId = await runs.startRun('full')
-      setRunProcess(runId, null, 0)
-      clockAt(8)
-      await runs.heartbeat(runId)
-      clockAt(16)
-      // 8 minutes since the last beat: alive.
-      await expect(runs.startRun('full')).rejects.toThrow(/still running/)
-      clockAt(19)
-      await expect(runs.startRun('full')).resolves.toBeGreaterThan(runId)
-      expect((await runs.getRun(runId))?.status).toBe('abandoned')
+    it('releases the run lock when the run is published or fails, so the next one starts at once', async () => {
+      const { runId: published } = await publishFull('green')
+      const failing = await runs.startRun('full')
+      await runs.failRun(failing, 'source exploded')
+      const next = await runs.startRun('full')
+      expect(next).toBeGreaterThan(failing)
+      expect((await runs.getRun(published))?.status).toBe('completed')
+      expect((await runs.getRun(failing))?.status).toBe('failed')
     })
 
     it('abandons a dead full run and drops its unpublished snapshots, leaving what readers see alone', async () => {
       const { runId: published } = await publishFull('green')
-      const dead = await runs.startRun('full')
+      const dead = insertDeadRun(process.pid, 11)
       await runs.stageSnapshots(dead, [{ serviceId, result: riskResult({ rag: 'red' }) }])
-      setRunProcess(dead, DEAD_PID, 11)
 
       const next = await runs.startRun('full')
 

@@ -88,15 +88,19 @@ describe('source freshness on the dashboard and /health', () => {
 
   it('a source left "running" by a killed refresh is failed when the next run abandons it', async () => {
     const services = createTestServices({ today: TODAY })
-    const killed = await services.runs.startRun('full', { trigger: 'test' })
+    // The killed process's run: still marked running, its run lock released by the operating system.
+    const killed = Number(
+      services.db
+        .prepare(
+          `INSERT INTO refresh_runs (kind, trigger, started_at, status, pid, heartbeat_at)
+           VALUES ('full', 'test', '2026-06-03T01:00:00.000Z', 'running', 2147483647, '2026-06-03T01:00:00.000Z')`,
+        )
+        .run().lastInsertRowid,
+    )
     await sourceRun(services, killed, { source: 'cqc', status: 'running', startedAt: '2026-06-03T01:00:00.000Z' })
     expect((await freshnessLines(services)).find((line) => line.startsWith('CQC'))).toBe(
       'CQC: refreshing since 3 June 2026 at 02:00; no successful refresh yet',
     )
-    // The killed process: gone, silent for an hour.
-    services.db
-      .prepare(`UPDATE refresh_runs SET pid = 2147483647, heartbeat_at = '2026-06-03T01:00:00.000Z' WHERE id = ?`)
-      .run(killed)
 
     await services.runs.startRun('full', { trigger: 'test' })
     const [cqc] = await services.runs.listSourceRuns(killed)
