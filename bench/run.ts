@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --scale 0.1] [--keep] [--duration 10]
+ * npm run bench [-- --scale 0.1] [--keep] [--duration 10] [--inbox-only]
  *
  * The national-scale benchmark (issue 8). Generates the market at run time in a temp folder (nothing large is
  * committed), then measures with the project's own code paths: the refresh entry point jobs/refresh.ts in a child
@@ -20,6 +20,7 @@ import { createServices } from '../src/services/container.js'
 import { RefreshService } from '../src/services/refreshService.js'
 import { CQC_STATE } from '../src/services/sources/index.js'
 import { generateFiles, type GeneratedFiles } from './generate.js'
+import { measureInboxAtScale, type InboxBenchFigures } from './inboxScale.js'
 import { startMockApis } from './mockApis.js'
 import { buildModel, changedLocations, type Model } from './model.js'
 import type { ParentMessage, ServerMessage } from './server.js'
@@ -31,6 +32,8 @@ interface Args {
   scale: number
   keep: boolean
   duration: number
+  /** Only the inbox at scale (a 200,000-row council file), about a minute. */
+  inboxOnly: boolean
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,7 +45,7 @@ function parseArgs(argv: string[]): Args {
   const duration = Number(value('--duration') ?? 10)
   if (!(scale > 0 && scale <= 2)) throw new Error('--scale must be in (0, 2]')
   if (!(duration >= 1)) throw new Error('--duration must be at least 1 (seconds)')
-  return { scale, keep: argv.includes('--keep'), duration }
+  return { scale, keep: argv.includes('--keep'), duration, inboxOnly: argv.includes('--inbox-only') }
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -245,6 +248,25 @@ function readStalls(child: ChildProcess): Promise<{ maxMs: number; p99Ms: number
   })
 }
 
+/** The inbox at scale: a 200,000-row council file imported by the scheduled refresh, its peak RSS against the target. */
+async function inboxAtScale(dir: string): Promise<InboxBenchFigures> {
+  say('Inbox at scale: a 200,000-row council file ...')
+  const figures = await measureInboxAtScale(
+    dir,
+    (env) => runRefresh('bench-inbox', { ...baseEnv(env.DATABASE_PATH, dir), INBOX_DIR: env.INBOX_DIR }).done,
+  )
+  say(`  ${JSON.stringify(figures)}`)
+  return figures
+}
+
+function inboxLine(figures: InboxBenchFigures): [string, string, string] {
+  return [
+    `Inbox file, ${figures.rows.toLocaleString('en-GB')} rows (${figures.megabytes} MB)`,
+    `${figures.wallSeconds} s, CPU ${figures.cpuSeconds} s, peak RSS ${figures.peakRssMb} MB: ${figures.met ? 'met' : 'MISSED'}`,
+    `RSS < ${figures.targetMb} MB`,
+  ]
+}
+
 function refreshSummaryLine(stdout: string): string {
   return (/Services computed:.*$/m.exec(stdout)?.[0] ?? '').trim()
 }
@@ -274,6 +296,15 @@ async function main(): Promise<void> {
     loadAverageAtStart: loadAverage(),
   }
   let server: ChildProcess | undefined
+  if (args.inboxOnly) {
+    try {
+      const [name, value, target] = inboxLine(await inboxAtScale(dir))
+      say(`\n${name}  ${value}   (target ${target})`)
+    } finally {
+      if (!args.keep) rmSync(dir, { recursive: true, force: true })
+    }
+    return
+  }
   try {
     // 0. The data set.
     let started = performance.now()
@@ -529,6 +560,9 @@ async function main(): Promise<void> {
       longestEventLoopStallMs: Number(Math.max(quietStalls.maxMs, quietStalls.intervalMaxMs).toFixed(1)),
     }
     say(`  ${JSON.stringify(results.quietRefresh)}`)
+
+    // 8. The inbox at scale: one large council file, the refresh's peak memory.
+    results.inbox = await inboxAtScale(dir)
     results.finishedAt = new Date().toISOString()
     results.loadAverageAtEnd = loadAverage()
     writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
@@ -585,6 +619,7 @@ function printTable(r: Record<string, unknown>): void {
       `${get('quietRefresh.longestEventLoopStallMs')} ms (no refresh: ${get('quietControl.longestEventLoopStallMs')} ms)`,
       '< 100 ms',
     ],
+    ...(r.inbox ? [inboxLine(r.inbox as InboxBenchFigures)] : []),
     ['Machine load average (start / end)', `${get('loadAverageAtStart')} / ${get('loadAverageAtEnd')}`, ''],
   ]
   const width = Math.max(...rows.map((row) => row[0].length))

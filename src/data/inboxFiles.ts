@@ -151,6 +151,20 @@ export class InboxFileRepository {
     }
   }
 
+  /** Runs `work` (database writes, done synchronously on this connection) in a transaction of its own. */
+  async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.db.inTransaction) throw new Error('inTransaction must open its own transaction')
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = await work()
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
   private recordNow(file: NewInboxFile): InboxFile {
     const info = this.statements.insert.run({
       ...file,

@@ -2,18 +2,24 @@ import type { NewAuditEntry } from '../data/audit.js'
 import type { ObservationRepository } from '../data/observations.js'
 import type { Service, ServiceInput, ServiceRepository } from '../data/services.js'
 import type { NewObservation } from '../domain/observation.js'
+import type { Readable } from 'node:stream'
 import {
   assessmentObservation,
-  intelligenceObservations,
+  intelligenceNumbering,
   parseCouncilCsv,
+  parseCouncilCsvInBatches,
   safeguardingCountObservation,
   type CouncilCsvResult,
   type CouncilImportKind,
   type CouncilObservationFields,
+  type CouncilRow,
   type CsvInput,
   type ParsedRow,
   type RowReject,
   type ServiceRow,
+  type AssessmentRow,
+  type IntelligenceRow,
+  type SafeguardingCountRow,
 } from '../ingest/council/index.js'
 import type { RiskService } from './riskService.js'
 
@@ -36,6 +42,17 @@ export interface ImportOptions {
    * result (runId still null).
    */
   commit?: (write: () => Promise<ImportResult>) => Promise<ImportResult>
+}
+
+export interface BatchedImportOptions extends ImportOptions {
+  /** Good rows written per transaction. */
+  batchSize: number
+  /**
+   * Runs the writes of one full batch (every batch but the last, which goes to `commit` with the rest of the file's
+   * record). The inbox runs each in its own transaction: a run killed mid-file keeps the batches committed, and
+   * reading the file again adds nothing twice, as observations are deduplicated by natural key.
+   */
+  commitBatch: (write: () => Promise<void>) => Promise<void>
 }
 
 export interface ImportResult {
@@ -84,6 +101,12 @@ interface ServiceNaming {
   cqcLocationId: string | null
 }
 
+/** A register file's rows so far: which row named each service, and which service each CQC location is. */
+interface RegisterSoFar {
+  rowOfRef: Map<string, number>
+  refOfLocation: Map<string, string>
+}
+
 type Resolution = { ok: true; serviceId: number } | { ok: false; column: string; reason: string }
 
 /**
@@ -99,57 +122,85 @@ export class ImportService {
     const parsed: CouncilCsvResult =
       kind === 'auto' ? await parseCouncilCsv(input, 'auto', today) : await parseCouncilCsv(input, kind, today)
     const rejects = [...parsed.rejects]
-    let plan = NOTHING_TO_WRITE
-    if (parsed.fileError === undefined) {
-      switch (parsed.kind) {
-        case 'services':
-          plan = await this.planServices(parsed.rows, rejects)
-          break
-        case 'assessments':
-          plan = await this.planObservations(
-            parsed.rows,
-            parsed.rows.map((row) => assessmentObservation(row.value)),
-            rejects,
-            options,
-          )
-          break
-        case 'intelligence':
-          plan = await this.planObservations(
-            parsed.rows,
-            intelligenceObservations(parsed.rows.map((row) => row.value)),
-            rejects,
-            options,
-          )
-          break
-        case 'safeguarding_counts':
-          plan = await this.planObservations(
-            parsed.rows,
-            parsed.rows.map((row) => safeguardingCountObservation(row.value)),
-            rejects,
-            options,
-          )
-          break
-        case null:
-          break
-      }
-    }
-    rejects.sort((a, b) => a.rowNumber - b.rowNumber)
+    const plan =
+      parsed.fileError === undefined && parsed.kind !== null
+        ? await this.planner(options).plan(parsed.kind, parsed.rows, rejects)
+        : NOTHING_TO_WRITE
+    return this.finish(kind, parsed, rejects, [plan], options)
+  }
 
-    let touched: number[] = []
+  /**
+   * importFile for a file too large to hold (the inbox's): `open` is called twice. The first read only checks the
+   * file as a whole (header, encoding, CSV syntax), so a file refused whole writes nothing; the second validates and
+   * writes its good rows batch by batch, holding one batch at a time. The result is the whole-file import's.
+   */
+  async importInBatches(
+    kind: CouncilImportKind | 'auto',
+    open: () => Readable,
+    options: BatchedImportOptions,
+  ): Promise<ImportResult> {
+    const today = this.deps.today()
+    const checked = await parseCouncilCsvInBatches(open(), kind, { today, batchSize: Infinity, checkOnly: true })
+    if (checked.fileError !== undefined || checked.kind === null) {
+      return this.finish(kind, checked, [], [NOTHING_TO_WRITE], options)
+    }
+    const planner = this.planner(options)
+    const rejects: RowReject[] = []
+    const batches: ImportOutcome[] = []
+    const parsed = await parseCouncilCsvInBatches(open(), checked.kind, {
+      today,
+      batchSize: options.batchSize,
+      onBatch: async (batchKind, rows) => {
+        const plan = await planner.plan(batchKind, rows, rejects)
+        await options.commitBatch(async () => {
+          const outcome = await plan.write()
+          batches.push({ ...outcome, duplicates: outcome.duplicates + plan.duplicates })
+        })
+      },
+    })
+    if (parsed.fileError !== undefined || parsed.kind === null) {
+      throw new Error(`the file changed while it was read (${parsed.fileError ?? 'its header is gone'})`)
+    }
+    rejects.push(...parsed.rejects)
+    const last = await planner.plan(parsed.kind, parsed.rows, rejects)
+    const written: ImportPlan[] = batches.map((outcome) => ({ duplicates: 0, write: async () => outcome }))
+    return this.finish(kind, parsed, rejects, [...written, last], options)
+  }
+
+  /**
+   * Writes what is left to write through `options.commit` (the plans of batches already committed only report their
+   * outcome), then recomputes the touched services and audits the import.
+   */
+  private async finish(
+    kind: CouncilImportKind | 'auto',
+    parsed: CouncilCsvResult,
+    rejects: RowReject[],
+    plans: ImportPlan[],
+    options: ImportOptions,
+  ): Promise<ImportResult> {
+    rejects.sort((a, b) => a.rowNumber - b.rowNumber)
+    const touchedIds = new Set<number>()
     const writeRows = async (): Promise<ImportResult> => {
-      const outcome = await plan.write()
-      touched = outcome.touched
+      let imported = 0
+      let duplicates = 0
+      for (const plan of plans) {
+        const outcome = await plan.write()
+        imported += outcome.imported
+        duplicates += plan.duplicates + outcome.duplicates
+        outcome.touched.forEach((id) => touchedIds.add(id))
+      }
       return {
         kind: parsed.kind,
         rowsRead: parsed.rowsRead,
-        imported: outcome.imported,
-        duplicates: plan.duplicates + outcome.duplicates,
+        imported,
+        duplicates,
         rejects,
         fileError: parsed.fileError ?? null,
         runId: null,
       }
     }
     const written = options.commit ? await options.commit(writeRows) : await writeRows()
+    const touched = [...touchedIds]
 
     const recompute = options.recompute ?? true
     let runId: number | null = null
@@ -177,14 +228,46 @@ export class ImportService {
     return result
   }
 
+  /** Plans the writes of a file's rows, a batch at a time: what must be known across batches is kept here. */
+  private planner(options: ImportOptions): {
+    plan: (kind: CouncilImportKind, rows: ParsedRow<CouncilRow>[], rejects: RowReject[]) => Promise<ImportPlan>
+  } {
+    const resolve = this.serviceResolver()
+    const numberIntelligence = intelligenceNumbering()
+    const register: RegisterSoFar = { rowOfRef: new Map(), refOfLocation: new Map() }
+    return {
+      plan: async (kind, rows, rejects) => {
+        switch (kind) {
+          case 'services':
+            return this.planServices(rows as ParsedRow<ServiceRow>[], rejects, register)
+          case 'assessments': {
+            const typed = rows as ParsedRow<AssessmentRow>[]
+            const fields = typed.map((row) => assessmentObservation(row.value))
+            return this.planObservations(typed, fields, rejects, options, resolve)
+          }
+          case 'intelligence': {
+            const typed = rows as ParsedRow<IntelligenceRow>[]
+            const fields = numberIntelligence(typed.map((row) => row.value))
+            return this.planObservations(typed, fields, rejects, options, resolve)
+          }
+          case 'safeguarding_counts': {
+            const typed = rows as ParsedRow<SafeguardingCountRow>[]
+            const fields = typed.map((row) => safeguardingCountObservation(row.value))
+            return this.planObservations(typed, fields, rejects, options, resolve)
+          }
+        }
+      },
+    }
+  }
+
   /** Observation kinds: every row must name a known service; the good rows are appended in one transaction. */
   private async planObservations(
     rows: ParsedRow<ServiceNaming>[],
     fields: CouncilObservationFields[],
     rejects: RowReject[],
     options: ImportOptions,
+    resolve: (naming: ServiceNaming) => Promise<Resolution>,
   ): Promise<ImportPlan> {
-    const resolve = this.serviceResolver()
     const observations: NewObservation[] = []
     for (const [index, row] of rows.entries()) {
       const resolution = await resolve(row.value)
@@ -248,9 +331,11 @@ export class ImportService {
    * The register: creates or updates services by ref (a row named only by CQC location id updates the service at
    * that location, or creates one with the location id as its ref). Rows identical to what is stored are duplicates.
    */
-  private async planServices(rows: ParsedRow<ServiceRow>[], rejects: RowReject[]): Promise<ImportPlan> {
-    const rowOfRef = new Map<string, number>()
-    const refOfLocation = new Map<string, string>()
+  private async planServices(
+    rows: ParsedRow<ServiceRow>[],
+    rejects: RowReject[],
+    { rowOfRef, refOfLocation }: RegisterSoFar,
+  ): Promise<ImportPlan> {
     const inputs: ServiceInput[] = []
     let duplicates = 0
     for (const { rowNumber, value: row } of rows) {

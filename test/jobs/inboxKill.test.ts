@@ -115,6 +115,37 @@ describe('a refresh killed while importing an inbox file', () => {
   })
 
   it(
+    'keeps the batches committed before a kill mid-file, records the file only once all its rows are in, and adds nothing twice',
+    { timeout: 90_000 },
+    async () => {
+      const killed = await runRefresh(
+        { ...env, INBOX_TEST_BATCH_ROWS: '1000', INBOX_TEST_PAUSE_AFTER_BATCH: '2' },
+        /PAUSED concerns\.csv after batch 2/,
+      )
+      expect(killed.signal).toBe('SIGKILL')
+      // Two batches in, the file not recorded (so not "processed") and still in the inbox.
+      expect(databaseState()).toEqual({ observations: 2000, inboxFiles: 0, publishedRuns: 0 })
+      expect(fs.readdirSync(inboxDir)).toEqual(['concerns.csv'])
+
+      const next = await runRefresh({ ...env, INBOX_TEST_BATCH_ROWS: '1000' })
+      expect(next.exitCode).toBe(0)
+      // Read whole again: the first 2,000 rows are found already stored, the last 1,000 are new.
+      expect(next.stdout).toContain(`DONE {"read":${ROWS},"matched":${ROWS},"changed":1000,"unchanged":2000`)
+      expect(databaseState()).toEqual({ observations: ROWS, inboxFiles: 1, publishedRuns: 1 })
+      expect(fs.readdirSync(inboxDir)).toEqual(['processed'])
+      const db = openDatabase(env.DATABASE_PATH as string)
+      try {
+        const keys = db
+          .prepare("SELECT COUNT(DISTINCT natural_key) AS n FROM observations WHERE source = 'council_inbox'")
+          .get() as { n: number }
+        expect(keys.n).toBe(ROWS)
+      } finally {
+        db.close()
+      }
+    },
+  )
+
+  it(
     'holds for `npm run refresh` itself, killed inside the transaction that imports the file',
     { timeout: 60_000 },
     async () => {

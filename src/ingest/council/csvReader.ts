@@ -37,8 +37,8 @@ export interface CsvRow {
 export interface CsvHandlers {
   /** Called once with the header; may throw CsvFileError to refuse the file. */
   onHeader(header: CsvHeader): void
-  /** Called for every non-blank data row, in order. */
-  onRow(row: CsvRow): void
+  /** Called for every non-blank data row, in order; a returned promise is awaited before the next row is read. */
+  onRow(row: CsvRow): void | Promise<void>
 }
 
 /** Normalised column name: trimmed, case-insensitive, spaces/hyphens/underscores alike ("Service Ref" = service_ref). */
@@ -69,7 +69,8 @@ export async function readCsv(input: CsvInput, handlers: CsvHandlers): Promise<{
         continue
       }
       rowsRead++
-      handlers.onRow(toRow(header, record, info.records))
+      const handled = handlers.onRow(toRow(header, record, info.records))
+      if (handled) await handled
     }
   }
 

@@ -1,6 +1,8 @@
 export { CsvFileError, MAX_RECORD_CHARS, readCsv, type CsvInput } from './csvReader.js'
 export {
   parseCouncilCsv,
+  parseCouncilCsvInBatches,
+  type CouncilCsvBatchOptions,
   parseCouncilRecord,
   unknownKindMessage,
   type CouncilCsvResult,
@@ -16,6 +18,7 @@ export {
   assessmentObservation,
   intelligenceObservation,
   intelligenceObservations,
+  intelligenceNumbering,
   safeguardingCountObservation,
   type CouncilObservationFields,
 } from './observations.js'

@@ -63,14 +63,23 @@ export function intelligenceObservation(row: IntelligenceRow, occurrence = 1): C
  * order, so two unexpected deaths on one day are two observations and re-reading the file adds nothing.
  */
 export function intelligenceObservations(rows: readonly IntelligenceRow[]): CouncilObservationFields[] {
+  return intelligenceNumbering()(rows)
+}
+
+/**
+ * intelligenceObservations for a file read in batches: call the returned function with each batch in file order, and
+ * the numbering runs on across batches as if the file were read whole.
+ */
+export function intelligenceNumbering(): (rows: readonly IntelligenceRow[]) => CouncilObservationFields[] {
   const seen = new Map<string, number>()
-  return rows.map((row) => {
-    if (row.reference !== null) return intelligenceObservation(row)
-    const event = JSON.stringify([row.serviceRef, row.cqcLocationId, row.kind, row.date])
-    const occurrence = (seen.get(event) ?? 0) + 1
-    seen.set(event, occurrence)
-    return intelligenceObservation(row, occurrence)
-  })
+  return (rows) =>
+    rows.map((row) => {
+      if (row.reference !== null) return intelligenceObservation(row)
+      const event = JSON.stringify([row.serviceRef, row.cqcLocationId, row.kind, row.date])
+      const occurrence = (seen.get(event) ?? 0) + 1
+      seen.set(event, occurrence)
+      return intelligenceObservation(row, occurrence)
+    })
 }
 
 export function assessmentObservation(row: AssessmentRow): CouncilObservationFields {

@@ -51,6 +51,18 @@ export interface ParseCouncilCsvOptions {
   today: string
 }
 
+/** Reading a large file without holding its rows: the good rows are handed over in batches as they are read. */
+export interface CouncilCsvBatchOptions extends ParseCouncilCsvOptions {
+  batchSize: number
+  /**
+   * Receives each full batch of good rows, in file order, and is awaited before reading on. The rows of the last,
+   * partial batch are returned in the result's `rows` instead. A file error may come after batches were handed over.
+   */
+  onBatch?: (kind: CouncilImportKind, rows: ParsedRow<CouncilRow>[]) => Promise<void>
+  /** Only look for problems with the whole file (header, encoding, CSV syntax): rows are counted, not validated. */
+  checkOnly?: boolean
+}
+
 /**
  * Reads and validates one council CSV file of the given kind, or of the kind its header shows ('auto', for the
  * inbox). Every bad row is reported with its row number, column and reason; good rows are kept. Whether the named
@@ -71,6 +83,19 @@ export async function parseCouncilCsv(
   requestedKind: CouncilImportKind | 'auto',
   options: ParseCouncilCsvOptions,
 ): Promise<CouncilCsvResult> {
+  return parseCouncilCsvInBatches(input, requestedKind, { today: options.today, batchSize: Infinity })
+}
+
+/**
+ * parseCouncilCsv for a file too large to hold: full batches of good rows go to `onBatch` as they are read, so only
+ * one batch (and the rejects) is held at a time. With `checkOnly`, a first pass that tells whether the file can be
+ * imported at all before anything of it is written.
+ */
+export async function parseCouncilCsvInBatches(
+  input: CsvInput,
+  requestedKind: CouncilImportKind | 'auto',
+  options: CouncilCsvBatchOptions,
+): Promise<CouncilCsvResult> {
   if (!isIsoDate(options.today)) throw new TypeError(`today must be an ISO date, got ${options.today}`)
   if (requestedKind !== 'auto' && !isCouncilImportKind(requestedKind)) {
     if (input instanceof Readable) input.destroy()
@@ -81,7 +106,7 @@ export async function parseCouncilCsv(
   let columns: string[] = []
   let ignoredColumns: string[] = []
   let rowsRead = 0
-  const rows: ParsedRow<CouncilRow>[] = []
+  let rows: ParsedRow<CouncilRow>[] = []
   const rejects: RowReject[] = []
 
   try {
@@ -97,7 +122,7 @@ export async function parseCouncilCsv(
           ...KIND_COLUMNS[kind].optional,
         ])
         ignoredColumns = columns.filter((column) => !known.has(column))
-        validate = rowValidator(kind, options.today)
+        validate = options.checkOnly ? null : rowValidator(kind, options.today)
       },
       onRow({ rowNumber, cells, extraValues }) {
         rowsRead++
@@ -111,6 +136,10 @@ export async function parseCouncilCsv(
         }
         if (result.ok && problems.length === 0) rows.push({ rowNumber, value: result.value })
         else rejects.push(...problems.map((problem) => ({ rowNumber, ...problem })))
+        if (rows.length < options.batchSize || options.onBatch === undefined) return
+        const batch = rows
+        rows = []
+        return options.onBatch(kind as CouncilImportKind, batch)
       },
     })
   } catch (error) {
