@@ -66,8 +66,11 @@ export class ObservationRepository {
            @notes, @enteredBy, @recordedAt, @supersedes)
          ON CONFLICT (service_id, indicator, natural_key) DO NOTHING`,
       ),
-      latestFromSource: db.prepare<[number, string, string], { value: string; end_date: string | null }>(
-        `SELECT o.value, o.end_date FROM observations o
+      latestFromSource: db.prepare<
+        [number, string, string],
+        { value: string; end_date: string | null; detail: string }
+      >(
+        `SELECT o.value, o.end_date, o.detail FROM observations o
          WHERE o.service_id = ? AND o.indicator = ? AND o.source = ? AND ${LIVE}
          ORDER BY o.observed_on DESC, o.id DESC LIMIT 1`,
       ),
@@ -132,7 +135,8 @@ export class ObservationRepository {
       for (const o of observations) {
         let naturalKey = o.naturalKey
         let supersedes = o.supersedes ?? null
-        if (supersedeChanged && supersedes === null && o.dedupe !== 'latest_value') {
+        const dedupe = o.dedupe ?? 'natural_key'
+        if (supersedeChanged && supersedes === null && dedupe === 'natural_key') {
           const revision = this.revisionOf(o)
           if (revision === 'unchanged') {
             result.unchanged++
@@ -143,9 +147,10 @@ export class ObservationRepository {
             supersedes = revision
           }
         }
-        if (o.dedupe === 'latest_value') {
+        if (dedupe === 'latest_value' || dedupe === 'latest_state') {
           const latest = this.statements.latestFromSource.get(o.serviceId, o.indicator, o.source)
-          if (latest && latest.value === o.value && latest.end_date === (o.endDate ?? null)) {
+          const sameDetail = dedupe === 'latest_value' || latest?.detail === JSON.stringify(o.detail ?? {})
+          if (latest && latest.value === o.value && latest.end_date === (o.endDate ?? null) && sameDetail) {
             result.unchanged++
             continue
           }

@@ -66,6 +66,8 @@ export interface EligibilityResult {
 export interface EligibilityFacts {
   cqcOverall: CqcRating | null
   cqcRatedOn: string | null
+  /** A location CQC calls deregistered or dormant fails the CQC gate whatever its last rating (SPEC §5). */
+  cqcStanding?: 'deregistered' | 'dormant' | null
   /** Overall RAG after any active override. */
   rag: Rag
   /** Start date of the active embargo on new placements; null when none is active. */
@@ -129,6 +131,10 @@ function orAbove(label: string): string {
 
 function checkCqc(facts: EligibilityFacts, minimum: RatedCqc): FailingGate | null {
   const required = orAbove(CQC_LABELS[minimum])
+  if (facts.cqcStanding === 'deregistered')
+    return { gate: 'cqc_rating', reason: `CQC location deregistered: registration cancelled (${required} required)` }
+  if (facts.cqcStanding === 'dormant')
+    return { gate: 'cqc_rating', reason: `CQC location dormant: not providing care (${required} required)` }
   const rating = facts.cqcOverall
   if (rating === null) return { gate: 'cqc_rating', reason: `No CQC rating on record (${required} required)` }
   if (rating === 'not_rated') return { gate: 'cqc_rating', reason: `Not yet rated by CQC (${required} required)` }
@@ -218,6 +224,16 @@ function readCqc(indicator: IndicatorResult | undefined): CqcRating | null {
   return /not_(yet_)?rated|no_published_rating/.test(normalised) ? 'not_rated' : null
 }
 
+function withCqcStanding(standing: EligibilityFacts['cqcStanding']): Pick<EligibilityFacts, 'cqcStanding'> {
+  return standing ? { cqcStanding: standing } : {}
+}
+
+function readCqcStanding(indicator: IndicatorResult | undefined): EligibilityFacts['cqcStanding'] {
+  const value = normaliseWord(indicator?.value ?? '')
+  if (value === 'deregistered') return 'deregistered'
+  return /(^|_)dormant$/.test(value) ? 'dormant' : null
+}
+
 /** Finds a Companies House status anywhere in a human value ("In administration" -> administration). */
 function readCompanyStatus(value: string | null): string | null {
   if (value === null) return null
@@ -253,6 +269,7 @@ export function factsFromRiskResult(risk: RiskResult): EligibilityFacts {
   return {
     cqcOverall: readCqc(cqc),
     cqcRatedOn: cqc?.date ?? null,
+    ...withCqcStanding(readCqcStanding(cqc)),
     rag: risk.rag,
     embargoActiveSince: embargoActive(embargo) ? (embargo?.date ?? risk.asOf) : null,
     insolvent: insolvency?.level === 'red' || isInsolventStatus(companyStatus),

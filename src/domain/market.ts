@@ -1,5 +1,5 @@
 import { compactWord, newestFirst, wordLabel } from './indicators/common.js'
-import { isDeregistered } from './indicators/cqcRating.js'
+import { currentCqcRecord, isDeregistered } from './indicators/cqcRating.js'
 import { isCountedAssessment } from './indicators/qualityAssessment.js'
 import type { Observation } from './observation.js'
 import { assessRisk, isAdverseObservation } from './risk.js'
@@ -109,7 +109,7 @@ function knownOn(observations: readonly Observation[], indicator: IndicatorKey, 
 
 /** The latest CQC record known on a date (the same choice the risk engine makes: newest date, then newest row). */
 function cqcRecordOn(observations: readonly Observation[], date: string): Observation | undefined {
-  return newestFirst(knownOn(observations, 'cqc_rating', date))[0]
+  return currentCqcRecord(knownOn(observations, 'cqc_rating', date))?.record
 }
 
 /** The CQC overall rating on a date; "not inspected" covers no record, "not yet rated" and unrecognised words. */

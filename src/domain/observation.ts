@@ -10,7 +10,11 @@ import type { IndicatorKey, Source } from './vocabulary.js'
  *   detail { assessor?, domains?: (AssessmentOutcome | null)[5], status?: 'draft' | 'challenge' | 'published' }.
  *   Only published (or status-less) assessments count.
  * - cqc_rating: value = CqcRating (overall); observedOn = report/publication date (registration date when not rated);
- *   detail { keyQuestions?: Partial<Record<CqcKeyQuestion, CqcRating>>, registrationStatus?: 'registered' | 'deregistered' }.
+ *   detail { keyQuestions?: Partial<Record<CqcKeyQuestion, CqcRating>>, registrationStatus?: 'registered' | 'deregistered',
+ *   timelineOnly?: true (a past report: shown in the history, never today's rating), inheritedFrom?: location id (or
+ *   inherited?: true) for a rating carried over from a previous registration, dormant?: true, dormantSince?,
+ *   sourceRating? (an unknown overall word), ratingText? (CQC's "no rating" phrase),
+ *   unrecognisedRatings?: [{ field, word }] (unknown key question words) }.
  * - food_hygiene: value = '0'..'5' | 'exempt' | 'awaiting_inspection' | 'awaiting_publication' | FHIS words;
  *   observedOn = rating date (date seen when never rated); detail { fhrsId?, businessName? }.
  * - safeguarding: value = 'decision' (one decision to proceed to enquiry; observedOn = decision date; detail.outcome?)
@@ -22,8 +26,9 @@ import type { IndicatorKey, Source } from './vocabulary.js'
  * - insolvency: value = CompanyStatus ('no-status' for an oversea company without one); observedOn = date the status
  *   was first seen; detail { companyNumber, statusDetail?, statusSince? (the company's own date: cessation or the
  *   insolvency case's start), statusDateFrom?, insolvencyCase?, dateOfCessation?, missingStatus?, companyType? }.
- * - manager_vacancy: value = 'vacant' | 'in_post'; observedOn = vacant since (or date seen in post);
- *   endDate = filled (null: still vacant, for 'vacant'); detail { managerName? }.
+ * - manager_vacancy: value = 'vacant' | 'in_post' | 'not_named' (CQC names no manager and gives no absent date);
+ *   observedOn = vacant since (or date seen); endDate = filled (null: still vacant, for 'vacant');
+ *   detail { managerName?, absentDate? (CQC's manager-absent date beside a named manager: the two disagree) }.
  */
 export interface Observation {
   id: number
@@ -63,11 +68,14 @@ export interface NewObservation {
   /** When set, the new observation replaces this one (an edit); the old row is kept as history. */
   supersedes?: number | null
   /**
-   * 'natural_key' (default): skip when the key is already stored. 'latest_value': for state-like sources with no date
-   * of their own (a company's status), skip when the latest observation from the same source has the same value, so a
-   * status that changes back (active, administration, active) is still recorded each time it changes.
+   * 'natural_key' (default): skip when the key is already stored; appended as a source's corrections
+   * (ObservationRepository.appendOrSupersede), a changed value under a stored key supersedes it.
+   * 'first_seen': skip when the key is already stored, never a correction (a fact dated the night it was read).
+   * 'latest_value': for state-like sources with no date of their own (a company's status), skip when the latest
+   * observation from the same source has the same value, so a status that changes back (active, administration,
+   * active) is still recorded each time it changes. 'latest_state': the same, comparing the detail too.
    */
-  dedupe?: 'natural_key' | 'latest_value'
+  dedupe?: 'natural_key' | 'first_seen' | 'latest_value' | 'latest_state'
 }
 
 /** A stored version of an edited fact: an edit supersedes the version before it, which is kept. */

@@ -89,7 +89,7 @@ describe('readCqcApi against the recorded location', () => {
         detail: { managerName: 'John Surel Bayliss' },
         reference: null,
         naturalKey: `cqc:${LUCERNE}:manager:in_post:john_surel_bayliss`,
-        dedupe: 'latest_value',
+        dedupe: 'latest_state',
       },
     ])
 
@@ -228,7 +228,7 @@ describe('readCqcApi with odder payloads', () => {
         detail: { since: 'registeredManagerAbsentDate' },
         reference: null,
         naturalKey: 'cqc:1-904:manager:vacant:2025-09-15',
-        dedupe: 'latest_value',
+        dedupe: 'latest_state',
       },
     ])
     expect(result.records[0]?.facts?.registeredManagers).toEqual([])

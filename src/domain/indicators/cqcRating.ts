@@ -96,11 +96,90 @@ function describeForcing(forcing: Array<[string, string]>): string {
   return [...byRating].map(([rating, questions]) => `${questions.join(' and ')} rated ${rating}`).join('; ')
 }
 
+/** A past CQC report kept for the timeline: never today's rating (SPEC §5). */
+export function isTimelineOnly(observation: Observation): boolean {
+  return observation.detail.timelineOnly === true
+}
+
+const isRated = (observation: Observation) => RATING_RANK[compactWord(observation.value)] !== undefined
+const isNotRated = (observation: Observation) => compactWord(observation.value) === 'notrated'
+
+export interface CurrentCqcRecord {
+  /** The record today's rating is read from. */
+  record: Observation
+  /** A newer "no rating" record ("Inspected but not rated", "No published rating") that did not replace it. */
+  unratedSince?: Observation
+}
+
+/**
+ * Today's CQC record (SPEC §5): the newest record that is not report history; a "no rating" record never replaces an
+ * earlier rating, so then the newest rated record before it stands. Ties go to the later row.
+ */
+export function currentCqcRecord(observations: readonly Observation[]): CurrentCqcRecord | undefined {
+  const ordered = newestFirst(observations)
+  const latest = ordered.find((observation) => !isTimelineOnly(observation)) ?? ordered[0]
+  if (!latest) return undefined
+  if (isNotRated(latest) && !isDeregistered(latest)) {
+    const earlier = ordered.find(
+      (observation) =>
+        isRated(observation) && !isDeregistered(observation) && observation.observedOn <= latest.observedOn,
+    )
+    if (earlier) return { record: earlier, unratedSince: latest }
+  }
+  return { record: latest }
+}
+
+interface UnrecognisedField {
+  field: string
+  word: string
+}
+
+function unrecognisedKeyQuestions(observation: Observation): UnrecognisedField[] {
+  const raw = observation.detail.unrecognisedRatings
+  if (!Array.isArray(raw)) return []
+  return raw.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) return []
+    const { field, word } = entry as { field?: unknown; word?: unknown }
+    return typeof field === 'string' && typeof word === 'string' ? [{ field, word }] : []
+  })
+}
+
+/** The notes a person needs beside the rating: carried over, dormant, a later report not rated, words not known. */
+function standingNotes(current: CurrentCqcRecord): string[] {
+  const { record, unratedSince } = current
+  const notes: string[] = []
+  const inheritedFrom = stringField(record.detail, 'inheritedFrom')
+  if (inheritedFrom) notes.push(`carried over from its previous registration ${inheritedFrom}`)
+  else if (record.detail.inherited === true) notes.push('carried over from its previous registration')
+  if (unratedSince) {
+    const phrase = stringField(unratedSince.detail, 'ratingText') ?? 'not rated'
+    notes.push(`a later report on ${unratedSince.observedOn} was ${quoted(phrase)}, which does not replace the rating`)
+  }
+  const standing = unratedSince ?? record
+  if (standing.detail.dormant === true || record.detail.dormant === true) {
+    const since = stringField(standing.detail, 'dormantSince') ?? stringField(record.detail, 'dormantSince')
+    notes.push(`location dormant${since ? ` since ${since}` : ''} (not providing care)`)
+  }
+  const unknown = unrecognisedKeyQuestions(record)
+  if (unknown.length > 0) {
+    notes.push(
+      `${unknown.map(({ field, word }) => `${field} rating ${quoted(word)}`).join(', ')} not recognised (flagged, not read as a rating)`,
+    )
+  }
+  return notes
+}
+
+/** Whether today's CQC record says the location is dormant (the DPS gate reads it from the indicator value). */
+export function isDormant(current: CurrentCqcRecord): boolean {
+  return current.record.detail.dormant === true || current.unratedSince?.detail.dormant === true
+}
+
 export const assessCqcRating: IndicatorAssessor = (observations, { ruleSet, asOf }) => {
   const rules = ruleSet.indicators.cqc_rating
   const key = 'cqc_rating'
-  const latest = newestFirst(observations)[0]
-  if (!latest) return noDataResult(key, 'No CQC record')
+  const current = currentCqcRecord(observations)
+  if (!current) return noDataResult(key, 'No CQC record')
+  const latest = current.record
   const base = { key, date: latest.observedOn, source: latest.source } as const
 
   if (isDeregistered(latest)) {
@@ -109,26 +188,32 @@ export const assessCqcRating: IndicatorAssessor = (observations, { ruleSet, asOf
     const when = deregisteredOn ? ` on ${deregisteredOn}` : ` (seen ${latest.observedOn})`
     return { ...base, level, value: 'Deregistered', reason: `CQC registration cancelled${when}`, stale: false }
   }
+  const notes = standingNotes(current)
+  const withNotes = (text: string) => (notes.length > 0 ? `${text} (${notes.join('; ')})` : text)
+  const dormantSuffix = isDormant(current) ? ' - dormant' : ''
   const judgement = judgeCqcRecord(latest, rules)
   if (judgement.level === null) {
     return {
       ...base,
       level: 'none',
-      value: latest.value,
-      reason: `CQC rating ${quoted(latest.value)} on ${latest.observedOn} is not recognised`,
+      value: `${latest.value}${dormantSuffix}`,
+      reason: withNotes(
+        `CQC rating ${quoted(stringField(latest.detail, 'sourceRating') ?? latest.value)} on ${latest.observedOn} is not recognised`,
+      ),
       stale: false,
     }
   }
   const label = cqcRatingLabel(latest.value)
   const overallText =
     judgement.overallLevel === null
-      ? `CQC overall rating ${quoted(latest.value)} not recognised on ${latest.observedOn}`
+      ? `CQC overall rating ${quoted(stringField(latest.detail, 'sourceRating') ?? latest.value)} not recognised on ${latest.observedOn}`
       : compactWord(latest.value) === 'notrated'
         ? `Registered with CQC but not yet rated (since ${latest.observedOn})`
         : `CQC rated ${label} on ${latest.observedOn}`
-  const reason =
-    judgement.forcing.length > 0 ? `${overallText}, but ${describeForcing(judgement.forcing)}` : overallText
-  const value = judgement.forcing.length > 0 ? `${label} (${describeForcing(judgement.forcing)})` : label
+  const reason = withNotes(
+    judgement.forcing.length > 0 ? `${overallText}, but ${describeForcing(judgement.forcing)}` : overallText,
+  )
+  const value = `${judgement.forcing.length > 0 ? `${label} (${describeForcing(judgement.forcing)})` : label}${dormantSuffix}`
   return indicatorResult({ ...base, level: judgement.level, value, reason }, asOf, rules.staleAfterDays)
 }
 
@@ -146,10 +231,16 @@ export function findRecentDowngrade(
   observations: readonly Observation[],
   { ruleSet, asOf }: IndicatorContext,
 ): CqcDowngrade | null {
-  const [latest, ...earlier] = newestFirst(observations)
+  const latest = currentCqcRecord(observations)?.record
   if (!latest || isDeregistered(latest)) return null
   const latestRank = RATING_RANK[compactWord(latest.value)]
-  const previous = earlier.find((observation) => RATING_RANK[compactWord(observation.value)] !== undefined)
+  const previous = newestFirst(observations).find(
+    (observation) =>
+      observation.id !== latest.id &&
+      observation.observedOn <= latest.observedOn &&
+      !isDeregistered(observation) &&
+      RATING_RANK[compactWord(observation.value)] !== undefined,
+  )
   if (latestRank === undefined || !previous) return null
   const previousRank = RATING_RANK[compactWord(previous.value)] as number
   if (latestRank >= previousRank) return null

@@ -7,11 +7,14 @@ import {
   noDataResult,
   plural,
   quoted,
+  stringField,
   type IndicatorAssessor,
 } from './common.js'
 
 const isVacancy = (observation: Observation) => compactWord(observation.value) === 'vacant'
 const isInPost = (observation: Observation) => compactWord(observation.value) === 'inpost'
+/** CQC names no registered manager and gives no absent date: not a known vacancy, but a person should look. */
+const isNotNamed = (observation: Observation) => compactWord(observation.value) === 'notnamed'
 
 /**
  * Each 'vacant' record is a vacancy from observedOn until its end date (null: not filled). A later 'in_post'
@@ -57,6 +60,17 @@ export const assessManagerVacancy: IndicatorAssessor = (observations, { ruleSet,
       rules.staleAfterDays,
     )
   }
+  if (isNotNamed(newest)) {
+    return {
+      key,
+      level: 'none',
+      value: 'No manager named',
+      date: newest.observedOn,
+      source: newest.source,
+      reason: `CQC names no registered manager and gives no manager-absent date (seen ${newest.observedOn}): flagged for review`,
+      stale: false,
+    }
+  }
   if (!isVacancy(newest) && !isInPost(newest)) {
     return {
       key,
@@ -80,12 +94,18 @@ export const assessManagerVacancy: IndicatorAssessor = (observations, { ruleSet,
     (best, s) => (!best || s.date > best.date ? s : best),
     undefined,
   )
-  const reason = latest?.filled ? `Registered manager in post since ${latest.date}` : 'Registered manager in post'
+  const named = latest?.filled ? undefined : newestFirst(observations.filter(isInPost))[0]
+  const managerName = named ? stringField(named.detail, 'managerName') : null
+  const absentDate = named ? stringField(named.detail, 'absentDate') : null
+  const who = managerName ? `Registered manager ${managerName}` : 'Registered manager'
+  let reason = latest?.filled ? `${who} in post since ${latest.date}` : `${who} in post`
+  // CQC's fields disagree: shown, not resolved (SPEC §5). A named manager counts as in post.
+  if (absentDate) reason += `, but CQC also gives a manager-absent date of ${absentDate}: check which is right`
   return indicatorResult(
     {
       key,
       level: 'green',
-      value: 'In post',
+      value: absentDate ? `In post (CQC also gives a manager-absent date of ${absentDate})` : 'In post',
       date: latest?.date ?? newest.observedOn,
       source: latest?.source ?? newest.source,
       reason,

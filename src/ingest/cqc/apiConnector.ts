@@ -76,6 +76,7 @@ export async function readCqcApi(client: CqcApiClient, request: CqcApiRequest): 
       }
       const mapped = mapCqcLocation(parsed.data, request.asOf, 'cqc_api')
       for (const reject of mapped.rejects) result.rejects.push(reject)
+      for (const warning of mapped.warnings) result.warnings.push(warning)
       result.records.push({
         match: { kind: 'cqc_location', id },
         observations: mapped.observations,

@@ -7,6 +7,19 @@ import {
   type CqcRating,
 } from '../../domain/vocabulary.js'
 
+/**
+ * The one reading of a CQC rating word, shared by the API and file connectors (SPEC §5): the four ratings; the phrases
+ * that mean "no rating" ("Inspected but not rated" after a focused inspection, "No published rating", "Not rated"...),
+ * which never replace an earlier rating; and any other word, which is flagged with the word and never read as a rating.
+ */
+export type RatedCqcRating = Exclude<CqcRating, 'not_rated'>
+
+export type CqcRatingWord =
+  | { kind: 'rating'; value: RatedCqcRating; raw: string }
+  | { kind: 'not_rated'; value: 'not_rated'; raw: string }
+  /** `value` is the word normalised ("No action" -> "no_action"); `raw` is CQC's own text. */
+  | { kind: 'unknown'; value: string; raw: string }
+
 /** CQC phrases that mean "no rating": all become `not_rated`. */
 const NOT_RATED_WORDS = new Set([
   'not_rated',
@@ -16,15 +29,24 @@ const NOT_RATED_WORDS = new Set([
   'not_yet_rated',
   'no_rating',
 ])
+const RATED_WORDS: readonly string[] = ['outstanding', 'good', 'requires_improvement', 'inadequate']
+
+/** Reads one rating cell or field; null when blank. */
+export function readCqcRatingWord(raw: string | null | undefined): CqcRatingWord | null {
+  if (raw === null || raw === undefined || raw.trim() === '') return null
+  const text = raw.trim()
+  const word = normaliseWord(text)
+  if (NOT_RATED_WORDS.has(word)) return { kind: 'not_rated', value: 'not_rated', raw: text }
+  if (RATED_WORDS.includes(word)) return { kind: 'rating', value: word as RatedCqcRating, raw: text }
+  return { kind: 'unknown', value: word, raw: text }
+}
 
 /**
  * A CQC rating word as an observation value: one of CQC_RATINGS, or, for a word never seen before, the word
  * normalised (e.g. "Very good" -> "very_good") so the risk engine can report it as unrecognised. Blank -> null.
  */
 export function normaliseCqcRating(raw: string | null | undefined): string | null {
-  if (raw === null || raw === undefined || raw.trim() === '') return null
-  const word = normaliseWord(raw)
-  return NOT_RATED_WORDS.has(word) ? 'not_rated' : word
+  return readCqcRatingWord(raw)?.value ?? null
 }
 
 export function isKnownCqcRating(value: string): value is CqcRating {
@@ -37,16 +59,48 @@ export function keyQuestionOf(name: string): CqcKeyQuestion | null {
   return (CQC_KEY_QUESTIONS as readonly string[]).includes(word) ? (word as CqcKeyQuestion) : null
 }
 
+/** A rating field holding a word the rules do not know: `field` is "Overall" or the key question ("Safe"). */
+export interface UnrecognisedCqcRating {
+  field: string
+  word: string
+}
+
+export const KEY_QUESTION_LABELS: Record<CqcKeyQuestion, string> = {
+  safe: 'Safe',
+  effective: 'Effective',
+  caring: 'Caring',
+  responsive: 'Responsive',
+  well_led: 'Well-led',
+}
+
+/**
+ * Key question ratings by question, plus the fields whose word is not a rating. An unknown word is kept (normalised)
+ * beside the known ones so the page can show it, and listed in `unrecognised` so it is flagged, never judged.
+ */
+export function readKeyQuestionRatings(
+  ratings: ReadonlyArray<{ name: string; rating?: string | null }> | null | undefined,
+): { keyQuestions: Partial<Record<CqcKeyQuestion, string>>; unrecognised: UnrecognisedCqcRating[] } {
+  const keyQuestions: Partial<Record<CqcKeyQuestion, string>> = {}
+  const unrecognised: UnrecognisedCqcRating[] = []
+  for (const entry of ratings ?? []) {
+    const question = keyQuestionOf(entry.name)
+    const word = readCqcRatingWord(entry.rating)
+    if (!question || !word) continue
+    keyQuestions[question] = word.value
+    if (word.kind === 'unknown') unrecognised.push({ field: KEY_QUESTION_LABELS[question], word: word.raw })
+  }
+  return { keyQuestions, unrecognised }
+}
+
 export function keyQuestionsOf(
   ratings: ReadonlyArray<{ name: string; rating?: string | null }> | null | undefined,
 ): Partial<Record<CqcKeyQuestion, string>> {
-  const result: Partial<Record<CqcKeyQuestion, string>> = {}
-  for (const entry of ratings ?? []) {
-    const question = keyQuestionOf(entry.name)
-    const rating = normaliseCqcRating(entry.rating)
-    if (question && rating) result[question] = rating
-  }
-  return result
+  return readKeyQuestionRatings(ratings).keyQuestions
+}
+
+/** 'Safe rating "No action"' — for run log warnings and reasons. */
+export function describeUnrecognised(list: readonly UnrecognisedCqcRating[]): string {
+  return list.map(({ field, word }) => `${field} rating "${word}"`).join(', ')
 }
 
 const MONTHS: Record<string, number> = {

@@ -42,6 +42,8 @@ export const cqcLocationSchema = z.object({
   registrationDate: text,
   deregistrationDate: text,
   dormancy: text,
+  dormancyStartDate: text,
+  dormancyEndDate: text,
   numberOfBeds: z.union([z.number(), z.string()]).nullish(),
   careHome: flag,
   postalCode: text,

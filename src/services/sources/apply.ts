@@ -15,6 +15,11 @@ export interface ApplyOptions<Facts> {
   notFoundReason: string
   dedupe?: NewObservation['dedupe']
   /**
+   * The source may send a fact again corrected under the same key (a rating changed under the same report date): it
+   * is recorded as a correction superseding the earlier version (SPEC §5), not dropped as a duplicate.
+   */
+  corrections?: boolean
+  /**
    * Applies what the source says about a service besides observations (registration dates, company number).
    * Returns whether it changed anything.
    */
@@ -61,7 +66,9 @@ export async function applyConnectorResult<Facts>(
     }
   }
 
-  const appended = await services.observations.append(observations)
+  const appended = options.corrections
+    ? await services.observations.appendOrSupersede(observations)
+    : await services.observations.append(observations)
   const changedServices = new Set(appended.changedServiceIds)
 
   if (options.applyFacts) {

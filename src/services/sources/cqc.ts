@@ -69,6 +69,7 @@ export async function runCqcStep(
     actor: actorFor(context),
     notFoundReason: 'CQC has no location with this ID',
     applyFacts,
+    corrections: true,
     notFetched: result.unchanged,
   })
 
