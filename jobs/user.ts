@@ -18,7 +18,7 @@ import {
 } from '../src/auth/cli.js'
 import { hashPassword, passwordSchema } from '../src/auth/passwords.js'
 import { roleSchema } from '../src/auth/roles.js'
-import { DuplicateEmailError, UsersRepository, type User } from '../src/data/users.js'
+import { DuplicateEmailError, LastActiveAdminError, UsersRepository, type User } from '../src/data/users.js'
 
 const USAGE = `Usage:
   npm run user -- add <email> --role <admin|compliance|assessor>
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
         throw new UsageError(`Unknown command "${command}"`)
     }
   } catch (error) {
-    if (error instanceof DuplicateEmailError) {
+    if (error instanceof DuplicateEmailError || error instanceof LastActiveAdminError) {
       console.error(`Error: ${error.message}`)
       return EXIT_FAILED
     }

@@ -56,7 +56,9 @@ export function createApp(services: Services, options: AppOptions = {}): Express
     next()
   })
 
-  app.use(signInRoutes({ users: new UsersRepository(services.db), logger: services.logger }))
+  app.use(
+    signInRoutes({ users: new UsersRepository(services.db), logger: services.logger, refuseDemoPasswords: production }),
+  )
   app.use('/api/v1', requireApiRole(...ALL_ROLES), ...apiRouters(services))
   app.use('/api', (_req, res) => sendApiError(res, 404, 'Not found'))
   app.use(requireRole(...ALL_ROLES), ...pageRouters(services))

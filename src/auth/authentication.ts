@@ -65,13 +65,18 @@ export function setUpAuthentication(deps: AuthenticationDeps): Router {
 
 /**
  * For pages: anonymous visitors are sent to sign in (coming back here afterwards, for GET requests);
- * a signed-in user without one of the roles gets a 403 error for the app's error handler to render.
+ * a signed-in user without one of the roles gets a 403 error for the app's error handler to render. Pages need a
+ * person: an API token (even an admin's) gets 403, so a token can never add users or tokens.
  */
 export function requireRole(...roles: Role[]): RequestHandler {
   return (req, res, next) => {
     if (req.user === undefined) {
       const isRead = req.method === 'GET' || req.method === 'HEAD'
       res.redirect(isRead ? `/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}` : '/sign-in')
+      return
+    }
+    if (req.user.via === 'token') {
+      next(new HttpError(403, 'An API token is for the JSON API under /api/v1: pages need a person signed in'))
       return
     }
     if (!roles.includes(req.user.role)) {

@@ -35,6 +35,13 @@ export class UserNotFoundError extends Error {
   }
 }
 
+/** Refused: the change would leave no active admin, so nobody could manage users, tokens or the rule set. */
+export class LastActiveAdminError extends Error {
+  constructor(email: string) {
+    super(`${email} is the last active admin: make another user an admin first`)
+  }
+}
+
 interface UserRow {
   id: number
   email: string
@@ -77,6 +84,7 @@ export class UsersRepository {
       byEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
       all: db.prepare('SELECT * FROM users ORDER BY email'),
       count: db.prepare('SELECT COUNT(*) AS n FROM users'),
+      activeAdmins: db.prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0"),
       insert: db.prepare(
         `INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at)
          VALUES (@email, @passwordHash, @role, 0, @now, @now)`,
@@ -130,14 +138,28 @@ export class UsersRepository {
       .immediate()
   }
 
+  /** Throws LastActiveAdminError rather than demote the last active admin (checked in the write's transaction). */
   async setRole(id: number, role: Role, actor: string): Promise<User> {
-    return this.update(id, actor, 'user.role_changed', (now) => this.statements.setRole.run(role, now, id))
+    return this.update(id, actor, 'user.role_changed', (now, before) => {
+      if (role !== 'admin') this.refuseLastActiveAdmin(before)
+      this.statements.setRole.run(role, now, id)
+    })
   }
 
-  async setDisabled(id: number, disabled: boolean, actor: string): Promise<User> {
-    return this.update(id, actor, disabled ? 'user.disabled' : 'user.enabled', (now) =>
-      this.statements.setDisabled.run(disabled ? 1 : 0, now, id),
-    )
+  /**
+   * Throws LastActiveAdminError rather than disable the last active admin (checked in the write's transaction), unless
+   * `evenTheLastAdmin` (a demo admin whose password is published must go, admin or not).
+   */
+  async setDisabled(id: number, disabled: boolean, actor: string, options: { evenTheLastAdmin?: boolean } = {}) {
+    return this.update(id, actor, disabled ? 'user.disabled' : 'user.enabled', (now, before) => {
+      if (disabled && options.evenTheLastAdmin !== true) this.refuseLastActiveAdmin(before)
+      this.statements.setDisabled.run(disabled ? 1 : 0, now, id)
+    })
+  }
+
+  private refuseLastActiveAdmin(user: UserRow): void {
+    if (user.role !== 'admin' || user.disabled === 1) return
+    if ((this.statements.activeAdmins.get() as { n: number }).n <= 1) throw new LastActiveAdminError(user.email)
   }
 
   async setPasswordHash(id: number, passwordHash: string, actor: string): Promise<User> {
@@ -163,13 +185,29 @@ export class UsersRepository {
       .immediate()
   }
 
-  private update(id: number, actor: string, action: string, write: (now: string) => void): User {
+  /**
+   * Audits a refused sign-in as `user.sign_in_failed`, with the address typed (the actor) and the account when one
+   * has it; never the password.
+   */
+  async recordFailedSignIn(email: string, details: { ip?: string; reason: string }): Promise<void> {
+    const typed = normaliseEmail(email).slice(0, 254)
+    const row = this.statements.byEmail.get(typed) as UserRow | undefined
+    appendAuditEntry(this.db, {
+      actor: typed,
+      action: 'user.sign_in_failed',
+      entityType: 'user',
+      entityId: row?.id ?? null,
+      after: details,
+    })
+  }
+
+  private update(id: number, actor: string, action: string, write: (now: string, before: UserRow) => void): User {
     const now = new Date().toISOString()
     return this.db
       .transaction(() => {
         const before = this.statements.byId.get(id) as UserRow | undefined
         if (before === undefined) throw new UserNotFoundError(id)
-        write(now)
+        write(now, before)
         const after = toUser(this.statements.byId.get(id) as UserRow)
         appendAuditEntry(
           this.db,

@@ -4,7 +4,7 @@ import { requireRole } from '../auth/authentication.js'
 import { hashPassword, passwordSchema } from '../auth/passwords.js'
 import { actorOf } from '../auth/requestUser.js'
 import { ROLES, type Role } from '../auth/roles.js'
-import { DuplicateEmailError, UsersRepository, type User } from '../data/users.js'
+import { DuplicateEmailError, LastActiveAdminError, UsersRepository, type User } from '../data/users.js'
 import type { Services } from '../services/container.js'
 import type { FieldError } from '../services/complianceService.js'
 import { errorView, formValue } from './compliance.js'
@@ -102,10 +102,21 @@ function renderEditUser(res: Response, services: Services, user: User, self: boo
   })
 }
 
+/** Runs the change; the last active admin's refusal comes back as the form's error. */
+async function lastAdminRefusal(change: () => Promise<unknown>): Promise<FieldError | undefined> {
+  try {
+    await change()
+    return undefined
+  } catch (error) {
+    if (!(error instanceof LastActiveAdminError)) throw error
+    return { field: '(form)', message: error.message }
+  }
+}
+
 /**
  * `/admin` and `/admin/users` (admin only): list users, add one with a role and an initial password, change a role,
- * disable or enable an account. The users repository audits every change. Admins may not change their own role or
- * disable themselves, so the last admin cannot lock everyone out.
+ * disable or enable an account. The users repository audits every change, and refuses to disable or demote the last
+ * active admin. Admins may not change their own role or disable themselves.
  */
 export function adminUsersRoutes(services: Services): Router {
   const router = Router()
@@ -183,7 +194,10 @@ export function adminUsersRoutes(services: Services): Router {
     }
     const parsed = z.object({ role: roleField }).safeParse({ role: formValue(bodyOf(req), 'role') })
     if (!parsed.success) return renderEditUser(res, services, user, self, issuesToErrors(parsed.error))
-    if (parsed.data.role !== user.role) await users.setRole(user.id, parsed.data.role, actorOf(req.user!))
+    if (parsed.data.role !== user.role) {
+      const refusal = await lastAdminRefusal(() => users.setRole(user.id, parsed.data.role, actorOf(req.user!)))
+      if (refusal) return renderEditUser(res, services, user, self, [refusal])
+    }
     res.redirect(303, `/admin/users/${user.id}`)
   })
 
@@ -202,7 +216,10 @@ export function adminUsersRoutes(services: Services): Router {
     const parsed = wanted.safeParse({ disabled: formValue(bodyOf(req), 'disabled') })
     if (!parsed.success) return renderEditUser(res, services, user, self, issuesToErrors(parsed.error))
     const disable = parsed.data.disabled === 'true'
-    if (disable !== user.disabled) await users.setDisabled(user.id, disable, actorOf(req.user!))
+    if (disable !== user.disabled) {
+      const refusal = await lastAdminRefusal(() => users.setDisabled(user.id, disable, actorOf(req.user!)))
+      if (refusal) return renderEditUser(res, services, user, self, [refusal])
+    }
     res.redirect(303, `/admin/users/${user.id}`)
   })
 

@@ -2,6 +2,7 @@ import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { checkCredentials } from '../auth/credentials.js'
 import { issueCsrfToken } from '../auth/csrf.js'
+import { isDemoCredential } from '../auth/demoUsers.js'
 import { signInRateLimiters, type SignInRateLimitOptions } from '../auth/rateLimit.js'
 import { safeReturnTo } from '../auth/returnTo.js'
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE_NAME } from '../auth/session.js'
@@ -12,6 +13,8 @@ export interface SignInDeps {
   users: UsersRepository
   rateLimit?: SignInRateLimitOptions
   logger?: Logger
+  /** NODE_ENV=production: the published demo passwords never sign in, whatever their accounts' state. */
+  refuseDemoPasswords?: boolean
 }
 
 const WRONG_CREDENTIALS = 'Enter a correct email address and password'
@@ -94,9 +97,12 @@ export function signInRoutes(deps: SignInDeps): Router {
       return renderSignIn(res, 400, { email, returnTo, errors, fieldErrors })
     }
 
-    const user = await checkCredentials(deps.users, parsed.data.email, parsed.data.password)
+    const demoRefused = deps.refuseDemoPasswords === true && isDemoCredential(parsed.data.email, parsed.data.password)
+    const user = demoRefused ? undefined : await checkCredentials(deps.users, parsed.data.email, parsed.data.password)
     if (user === undefined) {
       deps.logger?.info({ ip: req.ip }, 'sign-in refused')
+      const reason = demoRefused ? 'published demo password in production' : 'wrong email, password or disabled'
+      await deps.users.recordFailedSignIn(parsed.data.email, { ip: req.ip, reason })
       return renderSignIn(res, 401, { email, returnTo, errors: [{ text: WRONG_CREDENTIALS, href: '#email' }] })
     }
 

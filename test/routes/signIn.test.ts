@@ -119,8 +119,12 @@ describe('sign-in', () => {
 
   it('makes no session for a request sending an API token, and will not sign one in', async () => {
     const { secret } = await t.apiTokens.create({ name: 'script', role: 'assessor' }, 'test')
+    const api = await request(t.app).get('/api/v1/things').set('Authorization', `Bearer ${secret}`)
+    expect(api.status).toBe(200)
+    expect(api.headers['set-cookie']).toBeUndefined()
+    // Pages need a person: a token there is refused, still without a session.
     const page = await request(t.app).get('/').set('Authorization', `Bearer ${secret}`)
-    expect(page.status).toBe(200)
+    expect(page.status).toBe(403)
     expect(page.headers['set-cookie']).toBeUndefined()
     const form = await request(t.app)
       .post('/sign-in')
