@@ -25,6 +25,9 @@ export const configSchema = z.object({
   FHRS_API_BASE: optionalUrl,
   COMPANIES_HOUSE_API_BASE: optionalUrl,
   COMPANIES_HOUSE_API_KEY: optionalString,
+  /** Companies House streaming API (https://stream.companieshouse.gov.uk): company-profile events since the last night. */
+  COMPANIES_HOUSE_STREAM_URL: optionalUrl,
+  COMPANIES_HOUSE_STREAM_KEY: optionalString,
   CQC_FILE: optionalString,
   FHRS_XML_DIR: optionalString,
   SMTP_URL: optionalString,

@@ -119,22 +119,32 @@ export async function readCompaniesHouse(
  * The company's insolvency cases. A resource that fails or is missing costs only the status's date (a warning),
  * never the status itself.
  */
+export async function fetchInsolvencyCases(
+  client: CompaniesHouseClient,
+  number: string,
+): Promise<{ cases: InsolvencyCase[]; warning?: string }> {
+  try {
+    const body = await client.getInsolvency(number)
+    if (body === undefined) {
+      return {
+        cases: [],
+        warning: 'Companies House has no insolvency resource for this company; its status is undated',
+      }
+    }
+    return { cases: readInsolvencyCases(body) }
+  } catch (error) {
+    if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
+    return { cases: [], warning: `insolvency resource not read (${error.message}); its status is undated` }
+  }
+}
+
 async function insolvencyCasesOf(
   client: CompaniesHouseClient,
   number: string,
   id: string,
   result: ResultBuilder<CompanyFacts>,
 ): Promise<InsolvencyCase[]> {
-  try {
-    const body = await client.getInsolvency(number)
-    if (body === undefined) {
-      result.warnings.push(`${id}: Companies House has no insolvency resource for this company; its status is undated`)
-      return []
-    }
-    return readInsolvencyCases(body)
-  } catch (error) {
-    if (!(error instanceof SourceHttpError) || error.status === 401 || error.status === 403) throw error
-    result.warnings.push(`${id}: insolvency resource not read (${error.message}); its status is undated`)
-    return []
-  }
+  const { cases, warning } = await fetchInsolvencyCases(client, number)
+  if (warning) result.warnings.push(`${id}: ${warning}`)
+  return cases
 }

@@ -27,6 +27,11 @@ export function buildSourceSteps(services: Services, options: SourceStepOptions 
     inboxStep(services.inbox),
     step('cqc', 'CQC', Boolean(config.CQC_API_BASE || config.CQC_FILE), runCqcStep),
     step('fhrs', 'Food hygiene (FSA)', Boolean(config.FHRS_API_BASE || config.FHRS_XML_DIR), runFhrsStep),
-    step('companies_house', 'Companies House', Boolean(config.COMPANIES_HOUSE_API_BASE), runCompaniesHouseStep),
+    step(
+      'companies_house',
+      'Companies House',
+      Boolean(config.COMPANIES_HOUSE_API_BASE || config.COMPANIES_HOUSE_STREAM_URL),
+      runCompaniesHouseStep,
+    ),
   ]
 }

@@ -7,4 +7,6 @@ export interface SourceStepOptions {
   concurrency?: number
   /** Requests in a row that may fail before a source is given up as unavailable (see FailureStreak). */
   maxConsecutiveFailures?: number
+  /** The Companies House stream read (see readCompanyStream); tests shorten the idle stop and the backoff. */
+  companiesHouseStream?: { idleMs?: number; batchSize?: number; backoffMs?: number; stopAt?: () => Date }
 }
