@@ -5,11 +5,34 @@ import type { RiskResult } from '../domain/riskResult.js'
 import type { Rag } from '../domain/vocabulary.js'
 
 export type RunKind = 'full' | 'entry' | 'seed'
+
+/** What started a run, as people say it. Stored with the run (the free-text trigger says more, e.g. who). */
+export const RUN_CAUSES = ['scheduled', 'manual', 'rule_set', 'entry', 'override', 'seed'] as const
+export type RunCause = (typeof RUN_CAUSES)[number]
+
+export const RUN_CAUSE_LABELS: Record<RunCause, string> = {
+  scheduled: 'Overnight (scheduled)',
+  manual: 'Refresh by hand',
+  rule_set: 'Rule set change',
+  entry: 'Entry',
+  override: 'Override',
+  seed: 'Demo history',
+}
+
+/** The cause of a run from its kind and trigger (the schedule starts the refresh with trigger `schedule`). */
+export function runCauseOf(kind: RunKind, trigger: string | null): RunCause {
+  if (kind === 'seed') return 'seed'
+  if (kind === 'entry') return trigger?.startsWith('override ') ? 'override' : 'entry'
+  if (trigger === 'schedule') return 'scheduled'
+  if (trigger?.startsWith('rule set')) return 'rule_set'
+  return 'manual'
+}
 export type RunStatus = 'running' | 'completed' | 'failed' | 'abandoned'
 
 export interface RefreshRun {
   id: number
   kind: RunKind
+  cause: RunCause
   trigger: string | null
   startedAt: string
   finishedAt: string | null
@@ -90,11 +113,13 @@ export interface RagChange {
   reasons: string[]
 }
 
-/** A RAG change with the names the dashboard shows beside it. */
+/** A RAG change with the names the dashboard shows beside it, and what caused it. */
 export interface NamedRagChange extends RagChange {
   ref: string
   name: string
   providerName: string
+  cause: RunCause
+  trigger: string | null
 }
 
 export interface HistoryPoint {
@@ -109,6 +134,7 @@ export interface HistoryPoint {
 interface RunRow {
   id: number
   kind: RunKind
+  cause: RunCause | null
   trigger: string | null
   started_at: string
   finished_at: string | null
@@ -125,6 +151,7 @@ function toRun(row: RunRow): RefreshRun {
   return {
     id: row.id,
     kind: row.kind,
+    cause: row.cause ?? runCauseOf(row.kind, row.trigger),
     trigger: row.trigger,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -156,8 +183,8 @@ export class RunRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       insertRun: db.prepare(
-        `INSERT INTO refresh_runs (kind, trigger, started_at, status, rule_set_version, pid, heartbeat_at)
-         VALUES (@kind, @trigger, @now, 'running', @ruleSetVersion, @pid, @now)`,
+        `INSERT INTO refresh_runs (kind, cause, trigger, started_at, status, rule_set_version, pid, heartbeat_at)
+         VALUES (@kind, @cause, @trigger, @now, 'running', @ruleSetVersion, @pid, @now)`,
       ),
       activeFullRuns: db.prepare<[], { id: number; heartbeat_at: string | null; pid: number | null }>(
         `SELECT id, heartbeat_at, pid FROM refresh_runs WHERE kind = 'full' AND status = 'running'`,
@@ -187,6 +214,18 @@ export class RunRepository {
       runById: db.prepare<[number], RunRow>('SELECT * FROM refresh_runs WHERE id = ?'),
       listRuns: db.prepare<[string, string, number, number], RunRow>(
         `SELECT * FROM refresh_runs WHERE (? = '' OR kind = ?) ORDER BY id DESC LIMIT ? OFFSET ?`,
+      ),
+      lastPublishedOfCause: db.prepare<[RunCause], RunRow>(
+        `SELECT * FROM refresh_runs WHERE published_at IS NOT NULL AND cause = ? ORDER BY id DESC LIMIT 1`,
+      ),
+      namedChangesBetween: db.prepare<
+        { since: string; until: string; limit: number },
+        RagChangeRow & NamedRow & { cause: RunCause | null; kind: RunKind; trigger: string | null }
+      >(
+        `SELECT c.*, s.ref, s.name, p.name AS provider_name, r.cause, r.kind, r.trigger
+         FROM rag_changes c JOIN refresh_runs r ON r.id = c.run_id
+           JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
+         WHERE c.at >= @since AND c.at < @until ORDER BY c.at DESC, c.id DESC LIMIT @limit`,
       ),
       lastPublished: db.prepare<[string, string], RunRow>(
         `SELECT * FROM refresh_runs WHERE published_at IS NOT NULL AND (? = '' OR kind = ?) ORDER BY id DESC LIMIT 1`,
@@ -276,11 +315,6 @@ export class RunRepository {
       changesSince: db.prepare<[number, number], RagChangeRow>(
         `SELECT * FROM rag_changes WHERE run_id >= ? ORDER BY id DESC LIMIT ?`,
       ),
-      namedChangesSince: db.prepare<[number, number], RagChangeRow & NamedRow>(
-        `SELECT c.*, s.ref, s.name, p.name AS provider_name
-         FROM rag_changes c JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
-         WHERE c.run_id >= ? ORDER BY c.id DESC LIMIT ?`,
-      ),
       ragCounts: db.prepare<[], { rag: Rag; n: number }>(
         'SELECT rag, COUNT(*) AS n FROM current_snapshots GROUP BY rag',
       ),
@@ -311,6 +345,7 @@ export class RunRepository {
       }
       const info = this.statements.insertRun.run({
         kind,
+        cause: runCauseOf(kind, options.trigger ?? null),
         trigger: options.trigger ?? null,
         ruleSetVersion: options.ruleSetVersion ?? null,
         pid: process.pid,
@@ -373,6 +408,34 @@ export class RunRepository {
   async lastPublishedRun(kind?: RunKind): Promise<RefreshRun | null> {
     const row = this.statements.lastPublished.get(kind ?? '', kind ?? '')
     return row ? toRun(row) : null
+  }
+
+  /**
+   * The last overnight run: the last scheduled one, or where none has run (a new install, the demo), the last full
+   * refresh started by hand. Rule-set changes and entries made by day are never it.
+   */
+  async lastOvernightRun(): Promise<RefreshRun | null> {
+    const row =
+      this.statements.lastPublishedOfCause.get('scheduled') ?? this.statements.lastPublishedOfCause.get('manual')
+    return row ? toRun(row) : null
+  }
+
+  /** RAG changes made in [since, until), newest first, whatever runs made them, each with its cause. */
+  async namedChangesBetween(since: string, until: string, limit = 2000): Promise<NamedRagChange[]> {
+    return this.statements.namedChangesBetween.all({ since, until, limit }).map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      serviceId: row.service_id,
+      fromRag: row.from_rag,
+      toRag: row.to_rag,
+      at: row.at,
+      reasons: JSON.parse(row.reasons) as string[],
+      ref: row.ref,
+      name: row.name,
+      providerName: row.provider_name,
+      cause: row.cause ?? runCauseOf(row.kind, row.trigger),
+      trigger: row.trigger,
+    }))
   }
 
   async recordSourceRun(run: SourceRun): Promise<void> {
@@ -533,22 +596,6 @@ export class RunRepository {
       toRag: row.to_rag,
       at: row.at,
       reasons: JSON.parse(row.reasons) as string[],
-    }))
-  }
-
-  /** changesSince with each service's ref, name and provider in one query (changes of deleted services left out). */
-  async namedChangesSince(runId: number, limit = 500): Promise<NamedRagChange[]> {
-    return this.statements.namedChangesSince.all(runId, limit).map((row) => ({
-      id: row.id,
-      runId: row.run_id,
-      serviceId: row.service_id,
-      fromRag: row.from_rag,
-      toRag: row.to_rag,
-      at: row.at,
-      reasons: JSON.parse(row.reasons) as string[],
-      ref: row.ref,
-      name: row.name,
-      providerName: row.provider_name,
     }))
   }
 

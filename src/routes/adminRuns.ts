@@ -1,7 +1,13 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { requireRole } from '../auth/authentication.js'
-import type { RefreshRun, RunStatus, SourceRun, SourceRunStatus } from '../data/runs.js'
+import {
+  RUN_CAUSE_LABELS,
+  type RefreshRun,
+  type RunStatus,
+  type SourceRun,
+  type SourceRunStatus,
+} from '../data/runs.js'
 import type { Services } from '../services/container.js'
 import type { RunDetail, RunListPage } from '../services/sources/runLog.js'
 import { formatDateTime, runSourceLabel, withQuery, type Tag } from './display.js'
@@ -11,7 +17,7 @@ import { fieldErrors } from './queryParams.js'
 const RUNS_PER_PAGE = 25
 const REJECTS_PER_PAGE = 100
 const KINDS = ['full', 'entry', 'seed'] as const
-const KIND_LABELS: Record<string, string> = { full: 'Overnight (full)', entry: 'Entry', seed: 'Seed' }
+const KIND_LABELS: Record<string, string> = { full: 'Full refresh', entry: 'Entry', seed: 'Seed' }
 
 const runListQuery = z.object({
   kind: z
@@ -50,6 +56,7 @@ function runSummary(run: RefreshRun, timeZone: string) {
     id: run.id,
     href: `/admin/runs/${run.id}`,
     kind: KIND_LABELS[run.kind] ?? run.kind,
+    cause: RUN_CAUSE_LABELS[run.cause],
     trigger: run.trigger ?? '',
     started: formatDateTime(run.startedAt, timeZone),
     finished: formatDateTime(run.finishedAt, timeZone),

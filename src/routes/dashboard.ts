@@ -19,6 +19,8 @@ import {
 } from './display.js'
 import { RenderedPageCache } from '../views/renderedPages.js'
 import { lastFileReceivedText } from './inboxFiles.js'
+import { changePeriodSchema, changeRow, changesPeriodViewModel } from './changes.js'
+import type { ChangePeriod } from '../services/dashboardService.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
 
 const SORTABLE_COLUMNS = [
@@ -34,6 +36,7 @@ const SORTABLE_COLUMNS = [
 /** The dashboard's own query: the shared filters, and whether to list every change of the last run. */
 const dashboardQuerySchema = serviceFilterSchema.extend({
   changes: z.enum(['all', 'latest'], { error: 'must be all or latest' }).optional(),
+  period: changePeriodSchema,
 })
 
 /** The changes the dashboard lists before "show all" (a national night changes hundreds). */
@@ -67,8 +70,9 @@ export function sourceFreshnessLines(
   })
 }
 
-function queryForLinks(query: ServiceFilterQuery): Record<string, unknown> {
+function queryForLinks(query: ServiceFilterQuery & { period?: ChangePeriod }): Record<string, unknown> {
   return {
+    period: query.period === 'overnight' ? undefined : query.period,
     rag: query.rag,
     area: query.area,
     type: query.type,
@@ -102,7 +106,7 @@ function areaFilter(areas: string[], chosen: string[]) {
 
 function dashboardViewModel(
   view: DashboardView,
-  query: ServiceFilterQuery,
+  query: ServiceFilterQuery & { period: ChangePeriod },
   services: Services,
   lastCouncilFile: InboxFile | null = null,
   allChanges = false,
@@ -138,15 +142,8 @@ function dashboardViewModel(
         : null,
     changesLess:
       allChanges && view.changes.length > CHANGES_SHOWN ? { href: `${withQuery('/', linkQuery, {})}#changes` } : null,
-    changes: (allChanges ? view.changes : view.changes.slice(0, CHANGES_SHOWN)).map((c) => ({
-      ref: c.ref,
-      name: c.name,
-      providerName: c.providerName,
-      from: c.change.fromRag ? ragTag(c.change.fromRag) : null,
-      to: ragTag(c.change.toRag),
-      reason: c.change.reasons[0] ?? '',
-      at: formatDateTime(c.change.at, tz),
-    })),
+    changes: (allChanges ? view.changes : view.changes.slice(0, CHANGES_SHOWN)).map((c) => changeRow(c, tz)),
+    changesPeriod: changesPeriodViewModel(query.period, view.changesSince, tz, '/', linkQuery),
     filters: {
       q: query.q ?? '',
       rags: RAGS.map((rag) => ({ value: rag, text: ragTag(rag).text, checked: query.rag.includes(rag) })),
@@ -246,7 +243,7 @@ export function dashboardRoutes(services: Services): Router {
     const key = `${services.listing.dataVersion()}|${services.clock.today()}|${JSON.stringify(parsed.data)}`
     await renderedPages.send(res, 'pages/dashboard', key, async () => {
       const [view, deteriorating, { rules, lastCouncilFile }] = await Promise.all([
-        services.dashboard.dashboard(toListingFilter(parsed.data)),
+        services.dashboard.dashboard(toListingFilter(parsed.data), parsed.data.period),
         // Early warning (SPEC §3, market feature): how many services are deteriorating, whatever the filters.
         services.dashboard.list({ deteriorating: true, limit: 1, offset: 0 }),
         rulesAndLastFile(),

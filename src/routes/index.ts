@@ -1,6 +1,7 @@
 import type { Router } from 'express'
 import type { Services } from '../services/container.js'
 import { apiReadRoutes } from './api.js'
+import { apiChangesRoutes } from './changes.js'
 import { dashboardRoutes } from './dashboard.js'
 import { servicePageRoutes } from './servicePage.js'
 // Feature imports: keep each feature's lines inside its own region.
@@ -86,6 +87,7 @@ export function pageRouters(services: Services): Router[] {
 export function apiRouters(services: Services): Router[] {
   return [
     apiReadRoutes(services),
+    apiChangesRoutes(services),
     // region: refresh-admin
     // endregion
     // region: dps

@@ -8,6 +8,9 @@ import { COMPLIANCE_ROLES } from './compliance.js'
 import { sourceFreshnessLines } from './dashboard.js'
 import { formatDate, formatDateTime, ragTag } from './display.js'
 import { inboxFileRows } from './inboxFiles.js'
+import { changePeriodSchema, changeRow, changesPeriodViewModel } from './changes.js'
+import { fieldErrors } from './queryParams.js'
+import { z } from 'zod'
 
 function servicePath(ref: string): string {
   return `/services/${encodeURIComponent(ref)}`
@@ -26,15 +29,10 @@ export function morningViewModel(view: MorningView, services: Services) {
     lastRun: view.lastFullRun
       ? { finishedAt: formatDateTime(view.lastFullRun.finishedAt ?? view.lastFullRun.publishedAt, tz) }
       : null,
-    ragChanges: view.ragChanges.map((c) => ({
-      href: servicePath(c.ref),
-      name: c.name,
-      providerName: c.providerName,
-      from: c.change.fromRag ? ragTag(c.change.fromRag) : null,
-      to: ragTag(c.change.toRag),
-      reason: c.change.reasons[0] ?? '',
-      at: formatDateTime(c.change.at, tz),
-    })),
+    ragChanges: view.ragChanges.map((c) => changeRow(c, tz)),
+    changesPeriod: changesPeriodViewModel(view.changesPeriod, view.changesSince, tz, '/morning', {
+      period: view.changesPeriod,
+    }),
     eligibilityEvents: view.eligibilityEvents.map((event) => ({
       href: servicePath(event.serviceRef),
       name: event.serviceName,
@@ -101,8 +99,16 @@ export function morningViewModel(view: MorningView, services: Services) {
 /** `/morning`: the compliance officer's start of the day (SPEC §7). */
 export function morningRoutes(services: Services): Router {
   const router = Router()
-  router.get('/morning', requireRole(...COMPLIANCE_ROLES), async (_req, res) => {
-    const view = await services.morning.morning()
+  router.get('/morning', requireRole(...COMPLIANCE_ROLES), async (req, res) => {
+    const period = z.object({ period: changePeriodSchema }).safeParse(req.query)
+    if (!period.success) {
+      return res.status(400).render('pages/bad-request', {
+        pageTitle: 'There is a problem with the period',
+        errors: fieldErrors(period.error),
+        backHref: '/morning',
+      })
+    }
+    const view = await services.morning.morning(period.data.period)
     // The council files the last overnight run read from the inbox (SPEC §6).
     const councilFiles = view.lastFullRun ? await services.inbox.filesForRun(view.lastFullRun.id) : []
     res.render('pages/morning', {

@@ -1,6 +1,7 @@
 import { Router } from 'express'
 import { CQC_MIX_KEYS, MIX_DIMENSIONS, QUALITY_MIX_KEYS, RAG_MIX_KEYS } from '../domain/market.js'
 import { INDICATOR_KEYS, INTELLIGENCE_KINDS, RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
+import { RUN_CAUSES } from '../data/runs.js'
 
 /**
  * The OpenAPI 3.1 description of `/api/v1` (SPEC §9), served at `/api/v1/openapi.json`. Schemas are JSON Schema
@@ -87,6 +88,7 @@ const schemas: Record<string, Schema> = {
   RefreshRun: object({
     id: int,
     kind: { type: 'string', enum: ['full', 'entry', 'seed'] },
+    cause: { type: 'string', enum: [...RUN_CAUSES], description: 'What started the run' },
     trigger: nullableString,
     startedAt: str,
     finishedAt: nullableString,
@@ -103,6 +105,15 @@ const schemas: Record<string, Schema> = {
     sources: arrayOf(ref('SourceRun')),
   }),
   RefreshRunList: object({ runs: arrayOf(ref('RefreshRun')) }),
+  RagChange: object({
+    service: object({ ref: str, name: str, provider: str }),
+    from: nullable(ref('Rag')),
+    to: ref('Rag'),
+    when: str,
+    cause: { type: 'string', enum: [...RUN_CAUSES] },
+    reasons: arrayOf(str),
+  }),
+  RagChangeList: object({ since: nullableString, until: str, changes: arrayOf(ref('RagChange')) }),
   IntelligenceInput: {
     type: 'object',
     description: 'One intelligence row with the CSV field names (SPEC §9); service_ref is optional, the path decides.',
@@ -367,6 +378,21 @@ const paths: Record<string, unknown> = {
       summary: 'The latest refresh runs with per-source outcomes',
       operationId: 'listRefreshRuns',
       responses: { '200': answer('Runs, newest first', ref('RefreshRunList')), ...COMMON_ERRORS },
+    },
+  },
+  '/changes': {
+    get: {
+      summary: 'RAG changes in a period, whatever runs made them, each with its cause',
+      operationId: 'listChanges',
+      parameters: [
+        query('since', 'From (a date or timestamp); default: when the last overnight run began', str),
+        query('until', 'Up to, not including (a date or timestamp); default: now', str),
+      ],
+      responses: {
+        '200': answer('Changes, newest first', ref('RagChangeList')),
+        '400': errorAnswer('Bad since or until'),
+        ...COMMON_ERRORS,
+      },
     },
   },
   '/dps': {

@@ -2,7 +2,7 @@ import type { Observation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { Rag } from '../domain/vocabulary.js'
 import type { ObservationRepository } from '../data/observations.js'
-import type { HistoryPoint, RagChange, RefreshRun, RunRepository, SourceFreshness } from '../data/runs.js'
+import type { HistoryPoint, RagChange, RefreshRun, RunCause, RunRepository, SourceFreshness } from '../data/runs.js'
 import type { ListedService, ListingFilter, ServiceListingRepository } from '../data/serviceListing.js'
 import type { Service, ServiceRepository } from '../data/services.js'
 
@@ -11,11 +11,25 @@ export interface ChangedService {
   ref: string
   name: string
   providerName: string
+  cause: RunCause
+}
+
+/** The periods the changed lists offer: since the last overnight run began (the default), or the last days. */
+export const CHANGE_PERIODS = ['overnight', 'day', 'week', 'month'] as const
+export type ChangePeriod = (typeof CHANGE_PERIODS)[number]
+const PERIOD_DAYS: Record<Exclude<ChangePeriod, 'overnight'>, number> = { day: 1, week: 7, month: 30 }
+
+export interface ChangesInPeriod {
+  period: ChangePeriod
+  /** null: no overnight run yet, so nothing to list. */
+  since: string | null
+  changes: ChangedService[]
 }
 
 export interface DashboardView {
   counts: Record<Rag, number> & { total: number; notComputed: number }
   changes: ChangedService[]
+  changesSince: string | null
   lastFullRun: RefreshRun | null
   sources: SourceFreshness[]
   listing: { total: number; rows: ListedService[] }
@@ -47,12 +61,13 @@ export class DashboardService {
 
   constructor(private readonly deps: DashboardServiceDeps) {}
 
-  async dashboard(filter: ListingFilter): Promise<DashboardView> {
+  async dashboard(filter: ListingFilter, period: ChangePeriod = 'overnight'): Promise<DashboardView> {
     const version = typeof this.deps.listing.dataVersion === 'function' ? this.deps.listing.dataVersion() : null
-    const key = JSON.stringify(filter)
+    // A period of days moves with the clock, not only with the data: kept for a minute at most.
+    const key = `${period}|${period === 'overnight' ? '' : Math.floor(Date.now() / 60_000)}|${JSON.stringify(filter)}`
     const known = version === null ? undefined : this.views.get(key)
     if (known && known.version === version) return { ...known.view }
-    const view = await this.computeDashboard(filter)
+    const view = await this.computeDashboard(filter, period)
     if (version !== null) {
       if (this.views.size >= 100) this.views.clear()
       this.views.set(key, { version, view })
@@ -60,13 +75,13 @@ export class DashboardService {
     return { ...view }
   }
 
-  private async computeDashboard(filter: ListingFilter): Promise<DashboardView> {
+  private async computeDashboard(filter: ListingFilter, period: ChangePeriod): Promise<DashboardView> {
     // One read transaction: the counts and the list come from the same published run (see readConsistently).
     const [ragCounts, total, lastFullRun, sources, listing, areas] = await this.deps.runs.readConsistently(() =>
       Promise.all([
         this.deps.runs.ragCounts(),
         this.deps.services.count(),
-        this.deps.runs.lastPublishedRun('full'),
+        this.deps.runs.lastOvernightRun(),
         this.deps.runs.sourceFreshness(),
         this.deps.listing.list(filter),
         this.deps.services.listAreas(),
@@ -75,7 +90,7 @@ export class DashboardService {
     const computed = ragCounts.red + ragCounts.amber + ragCounts.green
     return {
       counts: { ...ragCounts, total, notComputed: total - computed },
-      changes: await this.changesSinceLastFullRun(lastFullRun),
+      ...(await this.changesIn(period, lastFullRun).then(({ since, changes }) => ({ changes, changesSince: since }))),
       lastFullRun,
       sources,
       listing,
@@ -83,12 +98,33 @@ export class DashboardService {
     }
   }
 
-  async changesSinceLastFullRun(lastFullRun?: RefreshRun | null): Promise<ChangedService[]> {
-    const run = lastFullRun === undefined ? await this.deps.runs.lastPublishedRun('full') : lastFullRun
-    if (!run) return []
+  /**
+   * RAG changes in a period, whatever runs made them: by default since the last overnight run began, so a refresh by
+   * hand, a rule set saved and reverted or an entry made by day adds to the night's changes and never hides them.
+   */
+  async changesIn(period: ChangePeriod, overnightRun?: RefreshRun | null): Promise<ChangesInPeriod> {
+    let since: string | null
+    if (period === 'overnight') {
+      const run = overnightRun === undefined ? await this.deps.runs.lastOvernightRun() : overnightRun
+      since = run?.startedAt ?? null
+    } else {
+      since = new Date(Date.now() - PERIOD_DAYS[period] * 86_400_000).toISOString()
+    }
+    if (since === null) return { period, since, changes: [] }
+    return { period, since, changes: await this.changesBetween(since, '9999-12-31') }
+  }
+
+  /** RAG changes in [since, until), newest first, each with its service's names and its cause. */
+  async changesBetween(since: string, until: string): Promise<ChangedService[]> {
     // One query joining the names (it was one services lookup per changed service: ~300 on a national night).
-    const changes = await this.deps.runs.namedChangesSince(run.id)
-    return changes.map(({ ref, name, providerName, ...change }) => ({ change, ref, name, providerName }))
+    const changes = await this.deps.runs.namedChangesBetween(since, until)
+    return changes.map(({ ref, name, providerName, cause, trigger: _trigger, ...change }) => ({
+      change,
+      ref,
+      name,
+      providerName,
+      cause,
+    }))
   }
 
   async list(filter: ListingFilter): Promise<{ total: number; rows: ListedService[] }> {

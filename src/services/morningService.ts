@@ -13,7 +13,7 @@ import { rankDueNext, type DueNextEntry } from '../domain/dueNext.js'
 import { isCountedAssessment } from '../domain/indicators/qualityAssessment.js'
 import type { Observation } from '../domain/observation.js'
 import { actionPlansDue, type ActionPlanDue } from './complianceService.js'
-import type { ChangedService, DashboardService } from './dashboardService.js'
+import type { ChangePeriod, ChangedService, DashboardService } from './dashboardService.js'
 import type { RiskService } from './riskService.js'
 
 /** Overrides expiring within this many days are listed, so they can be renewed or left to lapse on purpose. */
@@ -34,6 +34,8 @@ export interface AssessmentDueView extends DueNextEntry {
 export interface MorningView {
   lastFullRun: RefreshRun | null
   ragChanges: ChangedService[]
+  changesPeriod: ChangePeriod
+  changesSince: string | null
   eligibilityEvents: EligibilityEvent[]
   reviewTasks: TaskView[]
   overdueActions: ComplianceActionWithService[]
@@ -58,15 +60,15 @@ export interface MorningServiceDeps {
 export class MorningService {
   constructor(private readonly deps: MorningServiceDeps) {}
 
-  async morning(): Promise<MorningView> {
+  async morning(period: ChangePeriod = 'overnight'): Promise<MorningView> {
     const today = this.deps.today()
     const [lastFullRun, assessments, states] = await Promise.all([
-      this.deps.runs.lastPublishedRun('full'),
+      this.deps.runs.lastOvernightRun(),
       this.deps.facts.assessmentsOnRecord(),
       this.deps.facts.serviceStates(),
     ])
     const [
-      ragChanges,
+      changesInPeriod,
       eligibilityEvents,
       reviewTasks,
       overdueActions,
@@ -75,7 +77,7 @@ export class MorningService {
       assessmentsOverdue,
       sources,
     ] = await Promise.all([
-      this.deps.dashboard.changesSinceLastFullRun(lastFullRun),
+      this.deps.dashboard.changesIn(period, lastFullRun),
       // eventsSince is exclusive of its run: start just before the last full run so its own events count.
       lastFullRun ? this.deps.dps.eventsSince(lastFullRun.id - 1) : Promise.resolve([]),
       this.deps.dps.openTaskViews(),
@@ -87,7 +89,9 @@ export class MorningService {
     ])
     return {
       lastFullRun,
-      ragChanges,
+      ragChanges: changesInPeriod.changes,
+      changesPeriod: changesInPeriod.period,
+      changesSince: changesInPeriod.since,
       eligibilityEvents,
       reviewTasks,
       overdueActions,

@@ -43,6 +43,7 @@ describe('RunRepository', () => {
       expect(await runs.getRun(runId)).toEqual({
         id: runId,
         kind: 'entry',
+        cause: 'entry',
         trigger: 'import intelligence',
         startedAt: new Date(T0).toISOString(),
         finishedAt: null,

@@ -150,6 +150,7 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'GET', path: '/api/v1/services', access: ALL },
   { method: 'GET', path: '/api/v1/services/:ref', access: ALL },
   { method: 'GET', path: '/api/v1/refresh-runs', access: ALL },
+  { method: 'GET', path: '/api/v1/changes', access: ALL },
   { method: 'POST', path: '/api/v1/services/:ref/intelligence', access: STAFF },
   { method: 'GET', path: '/api/v1/market', access: ALL },
   { method: 'GET', path: '/api/v1/providers', access: ALL },

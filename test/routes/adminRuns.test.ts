@@ -69,7 +69,10 @@ describe('GET /admin/runs', () => {
     const row = new RegExp(`<tr[^>]*data-run="${fullRunId}"[^>]*>([\\s\\S]*?)</tr>`).exec(response.text)?.[1] ?? ''
     const text = row.replace(/\s+/g, ' ')
     expect(text).toContain(`href="/admin/runs/${fullRunId}"`)
-    expect(text).toContain('Overnight (full)')
+    // Started by hand (not the schedule): never labelled as the overnight run.
+    expect(text).toContain('Refresh by hand')
+    expect(text).toContain('Full refresh')
+    expect(text).not.toContain('Overnight')
     expect(text).toContain('nightly test')
     expect(text).toContain('Completed')
     expect(text).toMatch(/CQC: <strong[^>]*>Succeeded<\/strong> read 300, matched 5, changed 2, rejected 250/)

@@ -102,6 +102,15 @@ describe('real answers conform to the document', () => {
     expectConforms('/refresh-runs', 'get', 200, response.body)
   })
 
+  it('GET /changes', async () => {
+    const response = await assessor.agent.get('/api/v1/changes?since=2020-01-01')
+    expect(response.body.changes.length).toBeGreaterThan(0)
+    expectConforms('/changes', 'get', 200, response.body)
+    const bad = await assessor.agent.get('/api/v1/changes?since=yesterday')
+    expect(bad.status).toBe(400)
+    expectConforms('/changes', 'get', 400, bad.body)
+  })
+
   it('GET /dps, /dps/{id}, /dps/{id}/referral and /dps/eligibility-events', async () => {
     const list = await assessor.agent.get('/api/v1/dps')
     expectConforms('/dps', 'get', 200, list.body)
