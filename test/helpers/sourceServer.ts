@@ -40,6 +40,8 @@ export class SourceServer {
   readonly cqcProviderCompanies = new Map<string, string>()
   /** Location ids the CQC changes feed lists. */
   readonly cqcChanged = new Set<string>()
+  /** Whole CQC location payloads to serve for an id instead of the relabelled recorded one. */
+  readonly cqcPayloads = new Map<string, Record<string, unknown>>()
   /** FHRS rating value and date per FHRSID; default: the recorded 5 of 2016-09-16. */
   readonly fhrsRatings = new Map<string, { value: string; date: string }>()
   /** Companies House status per company number; default: active. */
@@ -176,6 +178,8 @@ export class SourceServer {
   }
 
   private cqcLocation(locationId: string) {
+    const payload = this.cqcPayloads.get(locationId)
+    if (payload) return structuredClone(payload)
     const location = recordedCopy<Record<string, unknown>>('cqc-location-1-125856395.json')
     location.locationId = locationId
     location.providerId = `P-${locationId}`

@@ -126,7 +126,10 @@ export function currentCqcRecord(observations: readonly Observation[]): CurrentC
     )
     if (earlier) return { record: earlier, unratedSince: latest }
   }
-  return { record: latest }
+  const laterUnrated = isRated(latest)
+    ? ordered.find((observation) => isNotRated(observation) && observation.observedOn > latest.observedOn)
+    : undefined
+  return laterUnrated ? { record: latest, unratedSince: laterUnrated } : { record: latest }
 }
 
 interface UnrecognisedField {

@@ -1,0 +1,215 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Services } from '../../src/services/container.js'
+import { RefreshService, type RefreshSummary } from '../../src/services/refreshService.js'
+import { buildSourceSteps } from '../../src/services/sources/index.js'
+import { appWithAllRoutes, createTestServices, signIn } from '../helpers/appHarness.js'
+import { recordedJson } from '../helpers/recordedServer.js'
+import { SourceServer } from '../helpers/sourceServer.js'
+
+/**
+ * SPEC §5's reading of CQC through the whole overnight refresh (CQC API served on 127.0.0.1): the cases a council
+ * found wrong with real payloads (issue 13), each shaped on the recorded real location.
+ */
+type Location = Record<string, unknown>
+const lucerne = () => recordedJson<Location>('cqc-location-1-125856395.json')
+
+function payload(id: string, changes: Location): Location {
+  return { ...lucerne(), locationId: id, providerId: `P-${id}`, ...changes }
+}
+
+const keyQuestions = (rating: string, overrides: Record<string, string> = {}) =>
+  ['Safe', 'Well-led', 'Caring', 'Responsive', 'Effective'].map((name) => ({
+    name,
+    rating: overrides[name] ?? rating,
+  }))
+
+const CASES = {
+  masked: '1-300000001',
+  bothManagerFields: '1-300000002',
+  noManager: '1-300000003',
+  noAction: '1-300000004',
+  corrected: '1-300000005',
+} as const
+
+let server: SourceServer
+let services: Services
+
+beforeEach(async () => {
+  server = await SourceServer.start()
+  services = createTestServices({ env: server.env() })
+  await services.serviceRepository.upsertMany(
+    Object.entries(CASES).map(([name, locationId]) => ({
+      ref: `SVC-${name.toUpperCase()}`,
+      name,
+      providerName: `${name} Care Ltd`,
+      cqcLocationId: locationId,
+      serviceType: 'care_home_residential',
+      area: 'North',
+      contractStatus: 'contracted',
+    })),
+  )
+  // An Inadequate service whose 2021 focused inspection is in its history, dated after its current rating.
+  server.cqcPayloads.set(
+    CASES.masked,
+    payload(CASES.masked, {
+      currentRatings: {
+        overall: {
+          rating: 'Inadequate',
+          reportDate: '2019-11-12',
+          reportLinkId: 'r-2019',
+          keyQuestionRatings: keyQuestions('Inadequate', { Caring: 'Requires improvement' }),
+        },
+        reportDate: '2019-11-12',
+      },
+      historicRatings: [
+        {
+          reportDate: '2021-03-04',
+          reportLinkId: 'r-2021',
+          overall: { rating: 'Inspected but not rated', keyQuestionRatings: keyQuestions('Inspected but not rated') },
+        },
+        { reportDate: '2017-05-02', reportLinkId: 'r-2017', overall: { rating: 'Good' } },
+      ],
+    }),
+  )
+  // A registered manager named on one regulated activity, and a manager-absent date.
+  server.cqcPayloads.set(
+    CASES.bothManagerFields,
+    payload(CASES.bothManagerFields, {
+      registeredManagerAbsentDate: '2018-09-01',
+      regulatedActivities: [
+        { name: 'Accommodation for persons who require nursing or personal care', code: 'RA2', contacts: [] },
+        {
+          name: 'Treatment of disease, disorder or injury',
+          code: 'RA5',
+          contacts: [
+            {
+              personTitle: 'Mrs',
+              personGivenName: 'Ada',
+              personFamilyName: 'Okafor',
+              personRoles: ['Registered Manager'],
+            },
+          ],
+        },
+      ],
+    }),
+  )
+  // No manager contacts and no absent date on a registered location.
+  server.cqcPayloads.set(
+    CASES.noManager,
+    payload(CASES.noManager, {
+      regulatedActivities: [{ name: 'Personal care', code: 'RA1', contacts: [] }],
+    }),
+  )
+  // A key question word the rules do not know.
+  server.cqcPayloads.set(
+    CASES.noAction,
+    payload(CASES.noAction, {
+      currentRatings: {
+        overall: {
+          rating: 'Good',
+          reportDate: '2024-02-01',
+          keyQuestionRatings: keyQuestions('Good', { Safe: 'No action' }),
+        },
+        reportDate: '2024-02-01',
+      },
+    }),
+  )
+  setCorrected('Good')
+})
+
+afterEach(async () => {
+  await server.close()
+})
+
+/** The changes feed lists the location, so every night reads it again. */
+function setCorrected(rating: string) {
+  server.cqcChanged.add(CASES.corrected)
+  server.cqcPayloads.set(
+    CASES.corrected,
+    payload(CASES.corrected, {
+      currentRatings: {
+        overall: { rating, reportDate: '2026-10-01', reportLinkId: 'r-corrected' },
+        reportDate: '2026-10-01',
+      },
+      historicRatings: [],
+    }),
+  )
+}
+
+function refresh(): Promise<RefreshSummary> {
+  const steps = buildSourceSteps(services, { http: { backoffMs: 1, maxBackoffMs: 5, maxAttempts: 2, timeoutMs: 5000 } })
+  return new RefreshService(services, steps).run({ trigger: 'test' })
+}
+
+async function indicatorOf(ref: string, key: string) {
+  const service = await services.serviceRepository.findByRef(ref)
+  const current = await services.runs.current(service!.id)
+  return current?.result.indicators.find((indicator) => indicator.key === key)
+}
+
+const observationCount = () => (services.db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n
+
+describe('CQC semantics through the overnight refresh', () => {
+  it('keeps an Inadequate rating when a later focused inspection is "Inspected but not rated"', async () => {
+    await refresh()
+    const cqc = await indicatorOf('SVC-MASKED', 'cqc_rating')
+    expect(cqc).toMatchObject({ level: 'red', date: '2019-11-12', source: 'cqc_api' })
+    expect(cqc?.reason).toContain('CQC rated Inadequate on 2019-11-12')
+    expect(cqc?.reason).toContain('a later report on 2021-03-04 was "Inspected but not rated"')
+    const verdict = await services.runs.current((await services.serviceRepository.findByRef('SVC-MASKED'))!.id)
+    expect(verdict?.result.rag).toBe('red')
+  })
+
+  it('shows a named manager as in post, with the disagreeing absent date shown, not a long vacancy', async () => {
+    await refresh()
+    const manager = await indicatorOf('SVC-BOTHMANAGERFIELDS', 'manager_vacancy')
+    expect(manager?.level).toBe('green')
+    expect(manager?.reason).toContain('Ada Okafor')
+    expect(manager?.reason).toContain('manager-absent date of 2018-09-01')
+    expect(manager?.reason).not.toMatch(/vacant/i)
+  })
+
+  it('flags for review a registered location with no manager named and no absent date', async () => {
+    await refresh()
+    const manager = await indicatorOf('SVC-NOMANAGER', 'manager_vacancy')
+    expect(manager?.reason).toContain('CQC names no registered manager and gives no manager-absent date')
+    expect(manager?.reason).toContain('flagged for review')
+  })
+
+  it('flags an unknown key question word in the run log and on the service page, not read as a rating', async () => {
+    const summary = await refresh()
+    const cqc = summary.sources.find((source) => source.source === 'cqc')
+    const warnings = (cqc?.result?.rejects ?? []).filter((reject) => reject.record === 'warning')
+    expect(warnings.map((warning) => warning.reason)).toContainEqual(
+      expect.stringMatching(/CQC location 1-300000004: .*Safe rating "No action" not recognised/),
+    )
+    const indicator = await indicatorOf('SVC-NOACTION', 'cqc_rating')
+    expect(indicator).toMatchObject({ level: 'green' })
+    expect(indicator?.reason).toContain('Safe rating "No action" not recognised')
+
+    const app = appWithAllRoutes(services)
+    const { agent } = await signIn(app, services, 'assessor')
+    const page = await agent.get('/services/SVC-NOACTION')
+    const row = /<tr[^>]*data-indicator="cqc_rating"[^>]*>([\s\S]*?)<\/tr>/.exec(page.text)?.[1] ?? ''
+    expect(row.replace(/\s+/g, ' ')).toContain('Safe rating &quot;No action&quot; not recognised')
+  })
+
+  it('records a rating corrected under the same report date as a correction, and a rerun adds nothing', async () => {
+    await refresh()
+    expect(await indicatorOf('SVC-CORRECTED', 'cqc_rating')).toMatchObject({ level: 'green', date: '2026-10-01' })
+    const before = observationCount()
+
+    setCorrected('Inadequate')
+    await refresh()
+    expect(observationCount()).toBe(before + 1)
+    expect(await indicatorOf('SVC-CORRECTED', 'cqc_rating')).toMatchObject({ level: 'red', date: '2026-10-01' })
+    const service = await services.serviceRepository.findByRef('SVC-CORRECTED')
+    const history = (await services.observations.listHistory(service!.id)).filter((o) => o.indicator === 'cqc_rating')
+    const [correction, original] = history
+    expect(correction).toMatchObject({ value: 'inadequate', supersedesId: original?.id, supersededById: null })
+    expect(original).toMatchObject({ value: 'good', supersededById: correction?.id })
+
+    await refresh()
+    expect(observationCount()).toBe(before + 1)
+  })
+})
