@@ -127,6 +127,7 @@ function baseEnv(databasePath: string, dir: string): NodeJS.ProcessEnv {
     TZ: 'Europe/London',
     DATABASE_PATH: databasePath,
     INBOX_DIR: path.join(dir, 'no-inbox'),
+    BACKUP_DIR: path.join(dir, 'backups'),
     LOG_LEVEL: 'warn',
     REFRESH_SCHEDULE_ENABLED: 'false',
     SESSION_SECRET: 'bench-session-secret-bench-session-secret',

@@ -3,10 +3,13 @@ import os from 'node:os'
 import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { migrate, openDatabase, type Db } from '../src/data/database.js'
+import { holdInUse } from '../src/data/databaseLocks.js'
 import type { InboxFile } from '../src/data/inboxFiles.js'
 import type { DueReason } from '../src/data/rechecks.js'
 import { AnotherRunInProgressError } from '../src/data/runs.js'
 import { createLogger } from '../src/logger.js'
+import { backupDatabase, BackupError } from '../src/data/backups.js'
+import { assertDatabaseSound, damagedMessage, DatabaseDamagedError, isDamageError } from '../src/data/databaseDamage.js'
 import { createServices } from '../src/services/container.js'
 import { RefreshService, type RefreshProgress, type RefreshSummary } from '../src/services/refreshService.js'
 import { buildSourceSteps } from '../src/services/sources/index.js'
@@ -185,8 +188,18 @@ async function main(): Promise<number> {
   const config = loadConfig()
   // On a terminal the summary table reports failures; logs would break the progress bars.
   const logger = createLogger(process.stdout.isTTY ? 'error' : config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL)
+  // Held for the run's life: `npm run restore` refuses while it is (src/data/databaseLocks.ts).
+  const inUse = holdInUse(config.DATABASE_PATH)
+  if (!inUse)
+    throw new RefreshRefusedError(
+      'A restore (npm run restore) is replacing the database: refresh when it has finished.',
+    )
+  // Checked before anything is written (a backup of a damaged file is no backup).
+  assertDatabaseSound(config.DATABASE_PATH, config.BACKUP_DIR)
   const db = openDatabase(config.DATABASE_PATH)
   try {
+    const backup = await backupDatabase(db, { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP })
+    process.stdout.write(`Backup before the run: ${backup}\n`)
     migrate(db)
     installTestHooks(db, config.REFRESH_TEST_HOOKS)
     const services = createServices(db, config, logger)
@@ -207,17 +220,34 @@ async function main(): Promise<number> {
     }
   } finally {
     db.close()
+    inUse.release()
   }
+}
+
+/** Refused for a reason the operator can act on: the message says it all, no stack trace. */
+class RefreshRefusedError extends Error {}
+
+function describeFailure(error: unknown): string {
+  if (
+    error instanceof ConfigError ||
+    error instanceof AnotherRunInProgressError ||
+    error instanceof DatabaseDamagedError ||
+    error instanceof RefreshRefusedError
+  ) {
+    return error.message
+  }
+  if (error instanceof BackupError) return `Refresh not run: no backup could be taken first. ${error.message}`
+  if (isDamageError(error)) {
+    const config = loadConfig()
+    return `Refresh stopped: ${damagedMessage(config.DATABASE_PATH, config.BACKUP_DIR, [(error as Error).message])}`
+  }
+  return `Refresh could not run: ${(error as Error).stack ?? String(error)}`
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof AnotherRunInProgressError) {
-      process.stderr.write(`${error.message}\n`)
-    } else {
-      process.stderr.write(`Refresh could not run: ${(error as Error).stack ?? String(error)}\n`)
-    }
+    process.stderr.write(`${describeFailure(error)}\n`)
     process.exit(1)
   },
 )

@@ -35,6 +35,10 @@ export const configSchema = z.object({
   /** The dashboard's address as officers reach it (https://risk.council.gov.uk), for the links in the morning digest. */
   PUBLIC_URL: optionalUrl,
   INBOX_DIR: z.string().min(1).default('./data/inbox'),
+  /** Where `npm run backup` and every refresh put their copies of the database (SPEC §9). */
+  BACKUP_DIR: z.string().min(1).default('./data/backups'),
+  /** How many copies to keep: older ones are deleted once a new copy has passed its integrity check. */
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(14),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_SECRET: optionalString,
   /** Set to "false" to serve without the node-cron schedule (e.g. a read-only replica). */

@@ -3,15 +3,26 @@ import type { Server } from 'node:http'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { migrate, openDatabase } from './data/database.js'
+import { holdInUse } from './data/databaseLocks.js'
 import { UsersRepository } from './data/users.js'
 import { scheduleRefresh } from '../jobs/schedule.js'
 import { createLogger } from './logger.js'
+import { assertDatabaseSound, DatabaseDamagedError } from './data/databaseDamage.js'
 import { createServices } from './services/container.js'
 import { prepareDatabase } from './services/startup.js'
+
+class StartRefusedError extends Error {}
 
 async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger(config.LOG_LEVEL)
+  // Held for the server's life: `npm run restore` refuses while it is (src/data/databaseLocks.ts).
+  const inUse = holdInUse(config.DATABASE_PATH)
+  if (!inUse)
+    throw new StartRefusedError(
+      'A restore (npm run restore) is replacing the database: start again when it has finished.',
+    )
+  assertDatabaseSound(config.DATABASE_PATH, config.BACKUP_DIR)
   const db = openDatabase(config.DATABASE_PATH)
   const applied = migrate(db)
   if (applied.length) logger.info({ applied }, 'database migrated')
@@ -43,11 +54,12 @@ async function main(): Promise<void> {
     await schedule?.stop()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     db.close()
+    inUse.release()
   })
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DatabaseDamagedError || error instanceof StartRefusedError) {
     process.stderr.write(`${error.message}\n`)
   } else {
     process.stderr.write(`Could not start: ${(error as Error).stack ?? String(error)}\n`)

@@ -57,6 +57,7 @@ function tryLock(databasePath: string, begin: string): HeldLock | null {
 
 /** The server's and the refresh's "in use" lock, for as long as they run; null only while a restore holds the file. */
 export function holdInUse(databasePath: string): HeldLock | null {
+  if (databasePath === ':memory:') return { release: () => undefined }
   return tryLock(databasePath, 'BEGIN DEFERRED')
 }
 

@@ -1,6 +1,7 @@
 import { Router } from 'express'
 import { databaseStatus } from '../data/database.js'
 import type { SourceFreshness } from '../data/runs.js'
+import { databaseDamage } from '../data/databaseDamage.js'
 import type { Services } from '../services/container.js'
 
 type PartStatus = 'UP' | 'DOWN'
@@ -20,6 +21,8 @@ export function healthRoutes(services: Services): Router {
   router.get('/health', async (_req, res) => {
     res.set('Cache-Control', 'no-store')
     try {
+      const damage = databaseDamage(services.db.name)
+      if (damage.length > 0) throw new Error(`The database file is damaged: ${damage.slice(0, 3).join('; ')}`)
       await databaseStatus(services.db)
       const [lastRun, sources] = await Promise.all([
         services.runs.lastPublishedRun('full'),

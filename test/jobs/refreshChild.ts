@@ -87,6 +87,8 @@ export function startRefreshChild(
   Object.assign(childEnv, {
     NODE_ENV: 'test',
     DATABASE_PATH: file,
+    // The copy every refresh takes goes beside the test's database, never into the project's data/.
+    BACKUP_DIR: path.join(path.dirname(file), 'backups'),
     TZ: 'Europe/London',
     LOG_LEVEL: 'warn',
     REFRESH_TEST_HOOKS: '1',

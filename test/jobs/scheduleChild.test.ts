@@ -12,6 +12,7 @@ import { cqcLocationId, inspect, openServices, seedPublishedRegister, tempDataba
 const SERVICES = 6
 const SOURCE_VARIABLES = [
   'DATABASE_PATH',
+  'BACKUP_DIR',
   'NODE_ENV',
   'TZ',
   'LOG_LEVEL',
@@ -46,6 +47,7 @@ beforeEach(async () => {
     TZ: 'Europe/London',
     LOG_LEVEL: 'warn',
     INBOX_DIR: `${database.file}.no-inbox`,
+    BACKUP_DIR: `${database.file}.backups`,
     CQC_API_BASE: server.env().CQC_API_BASE,
     CQC_API_KEY: 'test',
   })
