@@ -19,6 +19,7 @@ import { refreshCommand } from '../jobs/schedule.js'
 import { createServices } from '../src/services/container.js'
 import { RefreshService } from '../src/services/refreshService.js'
 import { CQC_STATE } from '../src/services/sources/index.js'
+import { measureStreamNight, type StreamNightFigures } from './companiesHouseStream.js'
 import { generateFiles, type GeneratedFiles } from './generate.js'
 import { measureInboxAtScale, type InboxBenchFigures } from './inboxScale.js'
 import { startMockApis } from './mockApis.js'
@@ -268,6 +269,15 @@ function inboxLine(figures: InboxBenchFigures): [string, string, string] {
   ]
 }
 
+function streamLine(figures: StreamNightFigures): [string, string, string] {
+  return [
+    `Companies House night, stream (${figures.events.toLocaleString('en-GB')} events)`,
+    `${figures.wallSeconds} s, CPU ${figures.cpuSeconds} s, ${figures.eventsPerSecond} events/s = ` +
+      `${(figures.vsRestPath * 100).toFixed(2)}% of the REST path (${figures.restRecheckMinutesAtLimit} min at 600/5 min)`,
+    '',
+  ]
+}
+
 function refreshSummaryLine(stdout: string): string {
   return (/Services computed:.*$/m.exec(stdout)?.[0] ?? '').trim()
 }
@@ -451,6 +461,18 @@ async function main(): Promise<void> {
         nightlyRecheckMinutesAtLimit: Math.round((companies.length / 600) * 5),
       }
       say(`  Companies House: ${JSON.stringify(results.companiesHouse)}`)
+
+      // A national night with the Companies House stream: the REST API only for companies never seen (none here).
+      say('Companies House night with the streaming API ...')
+      results.companiesHouseStream = await measureStreamNight({
+        databasePath,
+        companies,
+        scale: args.scale,
+        restApiBase: apis.base,
+        env: baseEnv(databasePath, dir),
+        runRefresh: (env) => runRefresh('bench-stream', env).done,
+      })
+      say(`  ${JSON.stringify(results.companiesHouseStream)}`)
     } finally {
       await apis.close()
     }
@@ -620,6 +642,7 @@ function printTable(r: Record<string, unknown>): void {
       `${get('quietRefresh.longestEventLoopStallMs')} ms (no refresh: ${get('quietControl.longestEventLoopStallMs')} ms)`,
       '< 100 ms',
     ],
+    ...(r.companiesHouseStream ? [streamLine(r.companiesHouseStream as StreamNightFigures)] : []),
     ...(r.inbox ? [inboxLine(r.inbox as InboxBenchFigures)] : []),
     ['Machine load average (start / end)', `${get('loadAverageAtStart')} / ${get('loadAverageAtEnd')}`, ''],
   ]
