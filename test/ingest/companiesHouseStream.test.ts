@@ -74,7 +74,7 @@ describe('readCompanyStream against a local streaming API', () => {
       wanted: (number) => ['01111111', '02222222', '03333333'].includes(number),
       onBatch: async (batch) => void batches.push(batch),
       batchSize: 2,
-      idleMs: 300,
+      idleMs: 1_500,
       backoffMs: 1,
     })
     const kept = batches.flatMap((batch) => batch.events.map((event) => `${event.timepoint}:${event.companyNumber}`))
@@ -174,7 +174,7 @@ describe('a Companies House night with the stream', () => {
       { runId: 1, asOf: NIGHT, progress: () => undefined },
       {
         http: { backoffMs: 1, sleep: async () => undefined },
-        companiesHouseStream: { idleMs: 300, batchSize: 2, backoffMs: 1, stopAt: () => RUN_START },
+        companiesHouseStream: { idleMs: 1_500, batchSize: 2, backoffMs: 1, stopAt: () => RUN_START },
       },
     )
   async function insolvencyRows(services: Services) {
