@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CqcApiClient } from '../../src/ingest/cqc/apiClient.js'
 import { readCqcApi } from '../../src/ingest/cqc/apiConnector.js'
+import { assessCqcRating } from '../../src/domain/indicators/cqcRating.js'
+import type { Observation } from '../../src/domain/observation.js'
+import { DEFAULT_RULE_SET } from '../../src/domain/ruleSet.js'
 import { RecordedServer, recordedJson, type ScriptedResponse } from '../helpers/recordedServer.js'
 
 const LUCERNE = '1-125856395'
@@ -372,5 +375,40 @@ describe('CQC paging and the changes feed', () => {
     })
     expect(progress.map(([, total]) => total)).toEqual([2, 2])
     expect(progress.map(([done]) => done).sort()).toEqual([1, 2])
+  })
+})
+
+describe('CQC standing: a rating carried over, a dormant location', () => {
+  it('says a rating carried over from a previous registration and a dormant location so', async () => {
+    const body = location('1-910', {
+      dormancy: 'Y',
+      dormancyStartDate: '2025-04-01',
+      relationships: [{ relatedLocationId: '1-100', type: 'HSCA Predecessor', reason: 'Location Move' }],
+      currentRatings: {
+        overall: { rating: 'Good', reportDate: '2023-06-01', organisationId: '1-100', keyQuestionRatings: [] },
+        reportDate: '2023-06-01',
+      },
+      historicRatings: [],
+    })
+    serveLocation(body)
+    const result = await readCqcApi(cqc(), { asOf: ASOF, ids: ['1-910'], includeProviders: false })
+    const [rating] = result.records[0]?.observations ?? []
+    expect(rating?.detail).toMatchObject({ inheritedFrom: '1-100', dormant: true, dormantSince: '2025-04-01' })
+    expect(result.records[0]?.facts?.predecessorLocationIds).toEqual(['1-100'])
+
+    const stored = [
+      { ...rating, id: 1, endDate: null, notes: null, enteredBy: null, recordedAt: ASOF },
+    ] as Observation[]
+    const judged = assessCqcRating(stored, { ruleSet: DEFAULT_RULE_SET, asOf: ASOF })
+    expect(judged.level).toBe('green')
+    expect(judged.value).toBe('Good - dormant')
+    expect(judged.reason).toContain('carried over from its previous registration 1-100')
+    expect(judged.reason).toContain('location dormant since 2025-04-01')
+  })
+
+  it('does not call a rating carried over when organisationId is the location itself', async () => {
+    serveLocation(lucerne())
+    const result = await readCqcApi(cqc(), { asOf: ASOF, ids: [LUCERNE], includeProviders: false })
+    expect(result.records[0]?.observations[0]?.detail).not.toHaveProperty('inheritedFrom')
   })
 })

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MIGRATIONS_DIR } from '../../src/data/database.js'
 import type { Services } from '../../src/services/container.js'
 import { RefreshService, type RefreshSummary } from '../../src/services/refreshService.js'
-import { buildSourceSteps } from '../../src/services/sources/index.js'
+import { buildSourceSteps, CQC_STATE } from '../../src/services/sources/index.js'
 import { appWithAllRoutes, createTestServices, signIn } from '../helpers/appHarness.js'
 import { recordedJson } from '../helpers/recordedServer.js'
 import { SourceServer } from '../helpers/sourceServer.js'
@@ -211,5 +214,54 @@ describe('CQC semantics through the overnight refresh', () => {
 
     await refresh()
     expect(observationCount()).toBe(before + 1)
+  })
+})
+
+describe('a live database read by the earlier CQC reading', () => {
+  it('heals on the next run after migration 013: history superseded as timeline-only, the manager re-read', async () => {
+    const masked = (await services.serviceRepository.findByRef('SVC-MASKED'))!.id
+    const both = (await services.serviceRepository.findByRef('SVC-BOTHMANAGERFIELDS'))!.id
+    // What the earlier reading stored: the focused inspection as a plain rating record, the absent date as a vacancy.
+    await services.observations.append([
+      {
+        serviceId: masked,
+        indicator: 'cqc_rating',
+        source: 'cqc_api',
+        observedOn: '2021-03-04',
+        value: 'not_rated',
+        detail: { registrationStatus: 'registered' },
+        naturalKey: `cqc:${CASES.masked}:2021-03-04`,
+      },
+      {
+        serviceId: both,
+        indicator: 'manager_vacancy',
+        source: 'cqc_api',
+        observedOn: '2018-09-01',
+        value: 'vacant',
+        detail: { since: 'registeredManagerAbsentDate' },
+        naturalKey: `cqc:${CASES.bothManagerFields}:manager:vacant:2018-09-01@2018-09-01`,
+        dedupe: 'latest_value',
+      },
+    ])
+    // ...and every location loaded, so a normal night reads only what the changes feed lists (nothing here).
+    await services.sourceState.set(CQC_STATE.source, CQC_STATE.changesWindowEnd, '2026-11-22T02:00:00Z', null)
+    await services.sourceState.setJson(CQC_STATE.source, CQC_STATE.loadedLocationIds, Object.values(CASES), null)
+    await refresh()
+    expect(await indicatorOf('SVC-BOTHMANAGERFIELDS', 'manager_vacancy')).toMatchObject({ level: 'red' })
+
+    services.db.exec(readFileSync(path.join(MIGRATIONS_DIR, '013_cqc_reread.sql'), 'utf8'))
+    await refresh()
+    expect(await indicatorOf('SVC-BOTHMANAGERFIELDS', 'manager_vacancy')).toMatchObject({ level: 'green' })
+    expect(await indicatorOf('SVC-MASKED', 'cqc_rating')).toMatchObject({ level: 'red', date: '2019-11-12' })
+    const history = await services.observations.listHistory(masked)
+    const focused = history.filter((o) => o.observedOn === '2021-03-04')
+    expect(focused.map((o) => [o.detail.timelineOnly ?? false, o.supersededById === null])).toEqual([
+      [true, true],
+      [false, false],
+    ])
+
+    const count = observationCount()
+    await refresh()
+    expect(observationCount()).toBe(count)
   })
 })

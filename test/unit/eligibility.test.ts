@@ -281,3 +281,37 @@ describe('evaluateEligibility on a RiskResult', () => {
     expect(factsFromRiskResult(result).cqcOverall).toBe('not_rated')
   })
 })
+
+describe('the CQC gate for deregistered and dormant locations (SPEC §5)', () => {
+  const riskWith = (value: string, level: Level): RiskResult => ({
+    rag: 'green',
+    computedRag: 'green',
+    score: 0,
+    reasons: [],
+    indicators: INDICATOR_KEYS.map((key) =>
+      key === 'cqc_rating'
+        ? { key, level, value, date: '2024-05-01', source: 'cqc_api', reason: '', stale: false }
+        : { key, level: 'none', value: null, date: null, source: null, reason: '', stale: false },
+    ),
+    override: null,
+    flags: { multipleConcerns: false, recentlyDowngraded: false, notYetAssessed: false, deteriorating: false },
+    ruleSetVersion: 1,
+    asOf: '2026-11-20',
+  })
+
+  it('fails a deregistered location with that reason', () => {
+    const result = evaluateEligibility(riskWith('Deregistered', 'amber'))
+    expect(result.failingGates[0]).toEqual({
+      gate: 'cqc_rating',
+      reason: 'CQC location deregistered: registration cancelled (Good or above required)',
+    })
+  })
+
+  it('fails a dormant location rated Good with that reason, keeping its rating', () => {
+    const risk = riskWith('Good - dormant', 'green')
+    expect(factsFromRiskResult(risk)).toMatchObject({ cqcOverall: 'good', cqcStanding: 'dormant' })
+    expect(evaluateEligibility(risk).failingGates).toEqual([
+      { gate: 'cqc_rating', reason: 'CQC location dormant: not providing care (Good or above required)' },
+    ])
+  })
+})
