@@ -8,6 +8,7 @@ import type { Services } from '../services/container.js'
 import { auditActionLabel, describeAuditEntry } from './auditText.js'
 import { errorView } from './compliance.js'
 import { formatDateTime, withQuery } from './display.js'
+import { decimal } from '../domain/strictInput.js'
 
 export const AUDIT_PAGE_SIZE = 50
 
@@ -37,12 +38,14 @@ const auditQuerySchema = z
     entityId: optionalText(100, 'Entity id'),
     from: optionalDate('From'),
     to: optionalDate('To'),
-    page: z.coerce
-      .number({ error: 'Page must be a number' })
-      .int('Page must be a whole number')
-      .min(1, 'Page must be 1 or more')
-      .max(1_000_000, 'Page is too large')
-      .default(1),
+    page: decimal(
+      z
+        .number({ error: 'Page must be a number' })
+        .int('Page must be a whole number')
+        .min(1, 'Page must be 1 or more')
+        .max(1_000_000, 'Page is too large')
+        .default(1),
+    ),
   })
   .superRefine((query, ctx) => {
     if (query.from && query.to && isIsoDate(query.from) && isIsoDate(query.to) && query.from > query.to) {

@@ -14,6 +14,7 @@ import {
 } from '../services/ruleSetService.js'
 import { formatDate, formatDateTime, ragTag } from './display.js'
 import { fieldErrors } from './queryParams.js'
+import { decimal } from '../domain/strictInput.js'
 
 /** A rule-set field an admin changes often, edited in a plain form rather than in the JSON. */
 interface CommonField {
@@ -76,7 +77,7 @@ const DOCUMENT_ID = 'document'
 const NOTE_ID = 'note'
 const MAX_DOCUMENT_CHARACTERS = 100_000
 
-const version = z.coerce.number().int().min(1).max(1_000_000)
+const version = decimal(z.number().int().min(1).max(1_000_000))
 const versionParams = z.object({ version })
 const editQuery = z.object({ from: version.optional() })
 const previewBody = z.object({

@@ -13,6 +13,7 @@ import type { RunDetail, RunListPage } from '../services/sources/runLog.js'
 import { formatDateTime, runSourceLabel, withQuery, type Tag } from './display.js'
 import { inboxFileRows } from './inboxFiles.js'
 import { fieldErrors } from './queryParams.js'
+import { decimal, positiveId } from '../domain/strictInput.js'
 
 const RUNS_PER_PAGE = 25
 const REJECTS_PER_PAGE = 100
@@ -24,17 +25,17 @@ const runListQuery = z.object({
     .enum([...KINDS, ''], { error: `must be one of ${KINDS.join(', ')}` })
     .optional()
     .transform((kind) => (kind === '' ? undefined : kind)),
-  page: z.coerce.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000).default(1),
+  page: decimal(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000).default(1)),
 })
 
-const runDetailParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) })
+const runDetailParams = z.object({ id: positiveId })
 const runDetailQuery = z.object({
   source: z
     .string()
     .regex(/^[a-z_]{1,40}$/, 'must be a source name such as cqc')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  page: z.coerce.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000).default(1),
+  page: decimal(z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100_000).default(1)),
 })
 
 const RUN_STATUS_TAGS: Record<RunStatus, Tag> = {

@@ -9,19 +9,22 @@ import type { Services } from '../services/container.js'
 import { ROLE_LABELS } from './adminUsers.js'
 import { errorView, formValue } from './compliance.js'
 import { formatDateTime } from './display.js'
+import { positiveId, safeText } from '../domain/strictInput.js'
 
 export const TOKEN_NAME_MAX_LENGTH = 100
 
 const newTokenSchema = z.object({
-  name: z
-    .string({ error: 'Enter a name for the token' })
-    .trim()
-    .min(1, 'Enter a name for the token')
-    .max(TOKEN_NAME_MAX_LENGTH, `The name must be ${TOKEN_NAME_MAX_LENGTH} characters or fewer`),
+  name: safeText(
+    z
+      .string({ error: 'Enter a name for the token' })
+      .trim()
+      .min(1, 'Enter a name for the token')
+      .max(TOKEN_NAME_MAX_LENGTH, `The name must be ${TOKEN_NAME_MAX_LENGTH} characters or fewer`),
+  ),
   role: z.enum(ROLES, { error: 'Select the role the token acts with' }),
 })
 
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 function bodyOf(req: Request): Record<string, unknown> {
   return typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}

@@ -9,6 +9,7 @@ import type { Services } from '../services/container.js'
 import type { FieldError } from '../services/complianceService.js'
 import { errorView, formValue } from './compliance.js'
 import { formatDateTime } from './display.js'
+import { positiveId } from '../domain/strictInput.js'
 
 export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Admin',
@@ -35,7 +36,7 @@ const newUserSchema = z.object({
   password: z.string({ error: 'Enter an initial password' }).min(1, 'Enter an initial password').pipe(passwordSchema),
 })
 
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 function bodyOf(req: Request): Record<string, unknown> {
   return typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {}

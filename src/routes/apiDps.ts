@@ -14,8 +14,9 @@ import {
 } from '../services/dpsService.js'
 import { sendApiError } from './apiErrors.js'
 import { fieldErrors } from './queryParams.js'
+import { decimal, positiveId } from '../domain/strictInput.js'
 
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 /** SPEC §9 `GET /dps`: each DPS with its lots and members (extra fields are extensions). */
 export function frameworkToApi(framework: FrameworkView) {
@@ -104,7 +105,7 @@ function dpsIdOr404(req: Request, res: Response): number | null {
 }
 
 const eventsQuerySchema = z.object({
-  sinceRun: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  sinceRun: decimal(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0)),
 })
 
 /** The DPS part of the JSON API (SPEC §9): frameworks, referral matching and package awards behind the gate. */

@@ -1,10 +1,10 @@
 import { Router } from 'express'
-import { z } from 'zod'
 import type { Services } from '../services/container.js'
 import { sendApiError } from './apiErrors.js'
 import { parseMarketQuery } from './market.js'
+import { positiveId } from '../domain/strictInput.js'
 
-const providerIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const providerIdSchema = positiveId
 
 /** `GET /api/v1/market?from=&to=`, and the provider roll-ups, for the council's BI tools (every role). */
 export function apiMarketRoutes(services: Services): Router {

@@ -23,6 +23,7 @@ import {
   type DateParts,
   type FormError,
 } from './intelligence.js'
+import { decimal } from '../domain/strictInput.js'
 
 const OUTCOME_LABELS: Record<string, string> = {
   excellent: 'Excellent',
@@ -245,7 +246,7 @@ export function assessmentRoutes(services: Services): Router {
   router.get('/assessments', guard, (_req, res) => res.redirect(303, '/assessments/due'))
 
   router.get('/assessments/due', guard, async (req, res) => {
-    const page = z.coerce.number().int().min(1).max(100_000).default(1).safeParse(req.query.page)
+    const page = decimal(z.number().int().min(1).max(100_000).default(1)).safeParse(req.query.page)
     if (!page.success) {
       return res.status(400).render('pages/bad-request', {
         pageTitle: 'There is a problem with the page number',

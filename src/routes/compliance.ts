@@ -17,6 +17,7 @@ import {
 import type { Services } from '../services/container.js'
 import { auditActionLabel, describeAuditEntry } from './auditText.js'
 import { formatDate, formatDateTime, ragTag, type Tag } from './display.js'
+import { positiveId } from '../domain/strictInput.js'
 
 export { auditActionLabel, describeAuditEntry }
 
@@ -25,7 +26,7 @@ export const COMPLIANCE_ROLES = ['compliance', 'admin'] as const
 export const SERVICE_AUDIT_ENTRIES = 25
 
 const refSchema = z.string().trim().min(1).max(100)
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 type Body = Record<string, unknown>
 

@@ -18,6 +18,7 @@ import {
 } from '../services/dpsService.js'
 import { formatDate, formatDateTime, ragTag, serviceTypeLabel, withQuery } from './display.js'
 import { fieldErrors } from './queryParams.js'
+import { positiveId } from '../domain/strictInput.js'
 
 // ---- Display helpers shared with the admin DPS pages (adminDps.ts) ----
 
@@ -101,7 +102,7 @@ export function formValues(body: unknown): Record<string, string> {
   return values
 }
 
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 /** The numeric id in a path parameter, or null (the caller then passes on to the 404). */
 export function pathId(value: unknown): number | null {

@@ -9,6 +9,7 @@ import { INTELLIGENCE_RULES } from '../ingest/council/index.js'
 import type { Services } from '../services/container.js'
 import type { FieldProblem, IntelligenceEntry } from '../services/intelligenceService.js'
 import { formatDate, formatDateTime, ragTag, sourceLabel } from './display.js'
+import { positiveId } from '../domain/strictInput.js'
 
 /** Entry forms are for compliance officers and admins; assessors never see them (SPEC §1). */
 export const ENTRY_ROLES = ['compliance', 'admin'] as const
@@ -86,7 +87,7 @@ export function errorView(errors: FormError[]) {
 }
 
 const refSchema = z.string().trim().min(1).max(100)
-const idSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const idSchema = positiveId
 
 export function parseRef(req: Request): string | null {
   const ref = refSchema.safeParse(req.params.ref)

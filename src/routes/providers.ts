@@ -7,8 +7,9 @@ import type { ProviderView } from '../services/marketService.js'
 import type { ProviderServiceRow } from '../data/market.js'
 import { ageText, ragTag, serviceTypeLabel, withQuery } from './display.js'
 import { fieldErrors } from './queryParams.js'
+import { positiveId } from '../domain/strictInput.js'
 
-const providerIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const providerIdSchema = positiveId
 
 /** Rows on the page at most (market risks always first); the CSV has every row of the filtered list. */
 const LIST_LIMIT = 500

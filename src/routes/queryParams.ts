@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LISTING_SORTS, type ListingFilter } from '../data/serviceListing.js'
 import { RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
+import { decimal } from '../domain/strictInput.js'
 
 /** A query parameter that may repeat (`?rag=red&rag=amber`) or hold a comma list (`?rag=red,amber`). */
 function repeated<T extends z.ZodType<string, string>>(item: T) {
@@ -26,8 +27,8 @@ export const serviceFilterSchema = z.object({
   deteriorating: z.enum(['true', '1', 'false', '0', '']).optional(),
   sort: z.enum(LISTING_SORTS).default('rag'),
   dir: z.enum(['asc', 'desc']).default('asc'),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(500).default(50),
+  page: decimal(z.number().int().min(1).max(1_000_000).default(1)),
+  pageSize: decimal(z.number().int().min(1).max(500).default(50)),
 })
 export type ServiceFilterQuery = z.infer<typeof serviceFilterSchema>
 

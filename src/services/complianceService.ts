@@ -14,6 +14,7 @@ import { isCountedAssessment } from '../domain/indicators/qualityAssessment.js'
 import type { Observation } from '../domain/observation.js'
 import { normaliseWord, RAGS, type Rag } from '../domain/vocabulary.js'
 import type { RiskService } from './riskService.js'
+import { safeText } from '../domain/strictInput.js'
 
 /** SPEC §3: an override must expire, at most this many days ahead. */
 export const MAX_OVERRIDE_DAYS = 90
@@ -78,12 +79,9 @@ function dateField(label: string, check: (iso: string) => string | null = () => 
 }
 
 function optionalText(max: number, label: string) {
-  return z
-    .string()
-    .trim()
-    .max(max, `${label} must be ${max} characters or fewer`)
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? null : value))
+  return safeText(z.string().trim().max(max, `${label} must be ${max} characters or fewer`).optional(), {
+    multiline: true,
+  }).transform((value) => (value === undefined || value === '' ? null : value))
 }
 
 function notInFuture(label: string, today: string) {
@@ -94,11 +92,14 @@ export function overrideSchema(today: string) {
   const latest = addDays(today, MAX_OVERRIDE_DAYS)
   return z.object({
     level: z.enum(RAGS, { error: 'Select the RAG to override to' }),
-    reason: z
-      .string({ error: 'Enter the reason for the override' })
-      .trim()
-      .min(1, 'Enter the reason for the override')
-      .max(REASON_MAX_LENGTH, `The reason must be ${REASON_MAX_LENGTH} characters or fewer`),
+    reason: safeText(
+      z
+        .string({ error: 'Enter the reason for the override' })
+        .trim()
+        .min(1, 'Enter the reason for the override')
+        .max(REASON_MAX_LENGTH, `The reason must be ${REASON_MAX_LENGTH} characters or fewer`),
+      { multiline: true },
+    ),
     expiresOn: dateField('expiry date', (iso) =>
       iso < today
         ? 'The expiry date must be today or in the future'
@@ -113,11 +114,13 @@ export function newActionSchema(today: string) {
   return z
     .object({
       kind: z.enum(ACTION_KINDS, { error: 'Select the type of action' }),
-      owner: z
-        .string({ error: 'Enter who owns the action' })
-        .trim()
-        .min(1, 'Enter who owns the action')
-        .max(OWNER_MAX_LENGTH, `The owner must be ${OWNER_MAX_LENGTH} characters or fewer`),
+      owner: safeText(
+        z
+          .string({ error: 'Enter who owns the action' })
+          .trim()
+          .min(1, 'Enter who owns the action')
+          .max(OWNER_MAX_LENGTH, `The owner must be ${OWNER_MAX_LENGTH} characters or fewer`),
+      ),
       openedOn: dateField('date opened', notInFuture('date opened', today)),
       dueOn: z
         .string()

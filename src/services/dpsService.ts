@@ -45,6 +45,7 @@ import {
   type Rag,
   type ServiceType,
 } from '../domain/vocabulary.js'
+import { decimal, safeServiceRef, safeText } from '../domain/strictInput.js'
 
 /** The current facts for a service, for the lists, the referral and the stored verdicts. */
 export type CurrentFacts = (serviceId: number) => Promise<EligibilityFacts | null>
@@ -128,23 +129,22 @@ const serviceType = z
   .pipe(z.enum(SERVICE_TYPES, { message: 'Select a service type' }))
 
 /**
- * A number given as a JSON number or as form text ("12.5"); anything else (true, [1], '') is left for the schema to
- * refuse, where `z.coerce` would have read `true` or `[1]` as 1.
+ * A number given as a JSON number or as plain decimal form text ("12.5"); anything else (true, [1], '', 0x10, 1e3)
+ * is left for the schema to refuse, where `z.coerce` would have read `true` or `[1]` as 1 and `0x10` as 16.
  */
 function numberOrText<T extends z.ZodType>(schema: T) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : value),
-    schema,
-  )
+  return decimal(schema)
 }
 
 /** The body of `POST /dps/{id}/awards` (SPEC §9), for the route and the form. */
 export const awardInputSchema = z.object({
-  serviceRef: z
-    .string({ error: 'Enter the service reference' })
-    .trim()
-    .min(1, 'Enter the service reference')
-    .max(100, 'The service reference must be 100 characters or fewer'),
+  serviceRef: safeServiceRef(
+    z
+      .string({ error: 'Enter the service reference' })
+      .trim()
+      .min(1, 'Enter the service reference')
+      .max(100, 'The service reference must be 100 characters or fewer'),
+  ),
   lotId: numberOrText(
     z
       .number({ error: 'Select a lot' })
@@ -159,11 +159,13 @@ export const awardInputSchema = z.object({
       .max(168, 'Weekly hours must be 168 or fewer'),
   ),
   startDate: z.string({ error: 'Enter the start date' }).pipe(isoDate),
-  reference: z
-    .string({ error: 'Enter the package reference' })
-    .trim()
-    .min(1, 'Enter the package reference')
-    .max(100, 'The package reference must be 100 characters or fewer'),
+  reference: safeText(
+    z
+      .string({ error: 'Enter the package reference' })
+      .trim()
+      .min(1, 'Enter the package reference')
+      .max(100, 'The package reference must be 100 characters or fewer'),
+  ),
 })
 export type AwardInput = z.infer<typeof awardInputSchema>
 
@@ -171,7 +173,7 @@ export type AwardInput = z.infer<typeof awardInputSchema>
 export const penPictureSchema = z.object({
   area: z.string().trim().min(1, 'Enter the area'),
   serviceType,
-  weeklyHours: z.coerce.number().positive().max(168).optional(),
+  weeklyHours: decimal(z.number().positive().max(168).optional()),
   startDate: isoDate.optional(),
   needs: z
     .union([z.string(), z.array(z.string())])
@@ -199,11 +201,13 @@ export const referralQuerySchema = z.object({
     .transform((value) => normaliseWord(value))
     .pipe(z.enum(SERVICE_TYPES, { error: 'Select the type of service' })),
   weeklyHours: blankAsAbsent(
-    z.coerce
-      .number({ error: 'Enter the weekly hours as a number' })
-      .positive('Weekly hours must be more than 0')
-      .max(168, 'Weekly hours must be 168 or fewer')
-      .optional(),
+    decimal(
+      z
+        .number({ error: 'Enter the weekly hours as a number' })
+        .positive('Weekly hours must be more than 0')
+        .max(168, 'Weekly hours must be 168 or fewer')
+        .optional(),
+    ),
   ),
   startDate: blankAsAbsent(z.string().pipe(isoDate).optional()),
   needs: blankAsAbsent(penPictureSchema.shape.needs),
@@ -220,18 +224,19 @@ export function toPenPicture(query: ReferralQuery): PenPicture {
   }
 }
 
-/** A form's optional free text: trimmed, '' read as null. */
-function optionalText(max: number, label: string) {
-  return z
-    .string()
-    .trim()
-    .max(max, `${label} must be ${max} characters or fewer`)
-    .optional()
-    .transform((value) => (value ? value : null))
+/** A form's optional free text: trimmed, '' read as null; line breaks only where the field is a text area. */
+function optionalText(max: number, label: string, options: { multiline?: boolean } = {}) {
+  return safeText(
+    z.string().trim().max(max, `${label} must be ${max} characters or fewer`).optional(),
+    options,
+  ).transform((value) => (value ? value : null))
 }
 
-function requiredText(max: number, missing: string, label: string) {
-  return z.string({ error: missing }).trim().min(1, missing).max(max, `${label} must be ${max} characters or fewer`)
+function requiredText(max: number, missing: string, label: string, options: { multiline?: boolean } = {}) {
+  return safeText(
+    z.string({ error: missing }).trim().min(1, missing).max(max, `${label} must be ${max} characters or fewer`),
+    options,
+  )
 }
 
 /** A select whose 'off' option switches a gate off (null). */
@@ -263,7 +268,7 @@ export const gatesFormSchema = z.object(gatesFields).transform((gates): Gates =>
 export const frameworkFormSchema = z
   .object({
     name: requiredText(200, 'Enter the name of the DPS', 'The name'),
-    description: optionalText(2000, 'The description'),
+    description: optionalText(2000, 'The description', { multiline: true }),
     ...gatesFields,
   })
   .transform(({ name, description, ...gates }) => ({ name, description, gates: gatesSchema.parse(gates) }))
@@ -305,10 +310,10 @@ export type LotInput = z.infer<typeof lotFormSchema>
 
 /** Admitting a service to a lot (admin). */
 export const admitFormSchema = z.object({
-  serviceRef: requiredText(100, 'Enter the service reference', 'The service reference'),
+  serviceRef: safeServiceRef(requiredText(100, 'Enter the service reference', 'The service reference')),
   lotId: awardInputSchema.shape.lotId,
   on: z.string({ error: 'Enter the date of admission' }).pipe(isoDate),
-  reason: optionalText(500, 'The reason'),
+  reason: optionalText(500, 'The reason', { multiline: true }),
 })
 export type AdmitInput = z.infer<typeof admitFormSchema>
 
@@ -319,13 +324,13 @@ export type MembershipAction = (typeof MEMBERSHIP_ACTIONS)[number]
 export const membershipChangeSchema = z.object({
   action: z.enum(MEMBERSHIP_ACTIONS, { error: 'Select what to do with this membership' }),
   on: z.string({ error: 'Enter the date of the change' }).pipe(isoDate),
-  reason: requiredText(500, 'Enter the reason', 'The reason'),
+  reason: requiredText(500, 'Enter the reason', 'The reason', { multiline: true }),
 })
 export type MembershipChange = z.infer<typeof membershipChangeSchema>
 
 /** Closing a "review membership" task (compliance): the decision, in a note. */
 export const closeTaskSchema = z.object({
-  note: requiredText(2000, 'Enter a note saying what was decided', 'The note'),
+  note: requiredText(2000, 'Enter a note saying what was decided', 'The note', { multiline: true }),
 })
 
 export interface FieldError {

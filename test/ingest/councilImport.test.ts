@@ -389,9 +389,8 @@ describe('parseCouncilRecord (one record, e.g. from the API)', () => {
       parseCouncilRecord('intelligence', { service_ref: 'S1', kind: 'contract_concern', date: 42 }, { today }),
     ).toEqual({
       ok: false,
-      problems: [
-        { column: 'date', reason: '"42" is not a date: use YYYY-MM-DD or DD/MM/YYYY (e.g. 2026-03-14 or 14/03/2026)' },
-      ],
+      // A JSON number is not text, even when a date would follow from its digits.
+      problems: [{ column: 'date', reason: 'must be text' }],
     })
     expect(
       parseCouncilRecord('intelligence', { service_ref: 'S1', kind: ['x'], date: '2026-01-01' }, { today }),

@@ -55,4 +55,24 @@ describe('API edges (issue 14)', () => {
       expect(response.body.details).toEqual([{ field: '(body)', message: expect.stringMatching(/JSON/) }])
     }
   })
+
+  it('refuses numbers, null and control characters in JSON text fields, by field', async () => {
+    const before = await services.observations.count()
+    const response = await request(app)
+      .post('/api/v1/services/SVC-GREEN/intelligence')
+      .set('Authorization', `Bearer ${compliance}`)
+      .send({ kind: 'embargo', date: '2026-11-01', reference: 42, notes: null })
+    expect(response.status).toBe(400)
+    expect(response.body.details).toEqual([
+      { field: 'reference', message: 'must be text' },
+      { field: 'notes', message: 'must be text, not null: leave the field out' },
+    ])
+    const bidi = await request(app)
+      .post('/api/v1/services/SVC-GREEN/intelligence')
+      .set('Authorization', `Bearer ${compliance}`)
+      .send({ kind: 'embargo', date: '2026-11-01', reference: 'EMB\u202E1', notes: 'ok\u0000' })
+    expect(bidi.status).toBe(400)
+    expect(bidi.body.details.map((detail: { field: string }) => detail.field)).toEqual(['reference', 'notes'])
+    expect(await services.observations.count()).toBe(before)
+  })
 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseCouncilDate } from '../../domain/dates.js'
+import { serviceRefProblem, unsafeCharacterProblem } from '../../domain/strictInput.js'
 import { normaliseWord } from '../../domain/vocabulary.js'
 
 /**
@@ -18,13 +19,17 @@ export function quote(raw: string): string {
   return `"${raw.length > 40 ? `${raw.slice(0, 37)}...` : raw}"`
 }
 
-export function text(maxLength: number): CellParser<string> {
-  return (raw) =>
-    raw.length <= maxLength
-      ? ok(raw)
-      : fail(
-          `is ${raw.length.toLocaleString('en-GB')} characters long; the limit is ${maxLength.toLocaleString('en-GB')}`,
-        )
+/** Free text up to `maxLength`, without control or text-direction characters (line breaks only if `multiline`). */
+export function text(maxLength: number, options: { multiline?: boolean } = {}): CellParser<string> {
+  return (raw) => {
+    if (raw.length > maxLength) {
+      return fail(
+        `is ${raw.length.toLocaleString('en-GB')} characters long; the limit is ${maxLength.toLocaleString('en-GB')}`,
+      )
+    }
+    const unsafe = unsafeCharacterProblem(raw, options)
+    return unsafe === undefined ? ok(raw) : fail(unsafe)
+  }
 }
 
 const UK_SHAPE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/
@@ -97,6 +102,8 @@ export const fhrsId: CellParser<string> = (raw) =>
 export const serviceRef: CellParser<string> = (raw) => {
   if (raw.length > 64) return fail('is longer than 64 characters')
   if (/[\r\n]/.test(raw)) return fail('contains a line break')
+  const problem = serviceRefProblem(raw)
+  if (problem !== undefined) return fail(problem)
   // The reference is the service's web address (/services/{ref}): these would break every link to it.
   const unsafe = /[/\\?#%]/.exec(raw)
   if (unsafe) return fail(`${quote(raw)} contains "${unsafe[0]}", which cannot be part of a web address: use - instead`)

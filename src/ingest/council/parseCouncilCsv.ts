@@ -201,7 +201,8 @@ function rowValidator(kind: CouncilImportKind, today: string): (cells: Record<st
 
 /**
  * Validates one record given as named fields (e.g. the JSON body of `POST /services/{ref}/intelligence`, which
- * uses the CSV's field names): the same rules as a CSV row. Blank and null fields count as absent.
+ * uses the CSV's field names): the same rules as a CSV row. Blank fields count as absent; every field given must be
+ * text (a JSON number or null is refused by name).
  */
 export function parseCouncilRecord<K extends CouncilImportKind>(
   kind: K,
@@ -212,12 +213,13 @@ export function parseCouncilRecord<K extends CouncilImportKind>(
   const problems: RowProblem[] = []
   for (const [name, raw] of Object.entries(fields)) {
     const column = normaliseColumnName(name)
-    if (raw === null || raw === undefined) continue
-    if (typeof raw !== 'string' && typeof raw !== 'number') {
-      problems.push({ column, reason: 'must be text' })
+    if (raw === undefined) continue
+    // JSON null or a number is not text: refused by name rather than read as blank or as its digits.
+    if (typeof raw !== 'string') {
+      problems.push({ column, reason: raw === null ? 'must be text, not null: leave the field out' : 'must be text' })
       continue
     }
-    const value = String(raw).trim()
+    const value = raw.trim()
     if (value !== '') cells[column] = value
   }
   const result = rowValidator(kind, options.today)(cells)

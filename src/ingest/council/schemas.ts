@@ -234,7 +234,7 @@ export function intelligenceRowSchema(today: string) {
       end_date: optional(date()),
       outcome: optional(text(TEXT_LIMITS.outcome)),
       reference: optional(text(TEXT_LIMITS.reference)),
-      notes: optional(text(TEXT_LIMITS.notes)),
+      notes: optional(text(TEXT_LIMITS.notes, { multiline: true })),
     })
     .transform((row, ctx): IntelligenceRow => {
       const rule = INTELLIGENCE_RULES[row.kind]
