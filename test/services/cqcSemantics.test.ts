@@ -172,6 +172,19 @@ describe('CQC semantics through the overnight refresh', () => {
     expect(manager?.reason).not.toMatch(/vacant/i)
   })
 
+  it('reads a manager-absent date CQC backdates before the night the manager was last named as a vacancy', async () => {
+    await refresh()
+    expect(await indicatorOf('SVC-MASKED', 'manager_vacancy')).toMatchObject({ level: 'green' })
+    const next = server.cqcPayloads.get(CASES.masked)!
+    next.registeredManagerAbsentDate = '2026-11-01'
+    next.regulatedActivities = [{ name: 'Personal care', code: 'RA1', contacts: [] }]
+    server.cqcChanged.add(CASES.masked)
+    await refresh()
+    const manager = await indicatorOf('SVC-MASKED', 'manager_vacancy')
+    expect(manager).toMatchObject({ level: 'amber', date: '2026-11-01' })
+    expect(manager?.reason).toContain('vacant since 2026-11-01')
+  })
+
   it('flags for review a registered location with no manager named and no absent date', async () => {
     await refresh()
     const manager = await indicatorOf('SVC-NOMANAGER', 'manager_vacancy')

@@ -23,15 +23,27 @@ const isNotNamed = (observation: Observation) => compactWord(observation.value) 
  * earliest of those open vacancies started.
  */
 export function openVacancies(observations: readonly Observation[], asOf: string): Observation[] {
-  const lastInPost = observations
-    .filter(isInPost)
-    .reduce<string | null>((latest, o) => (latest === null || o.observedOn > latest ? o.observedOn : latest), null)
+  const inPost = observations.filter(isInPost)
+  const lastInPost = inPost.reduce<string | null>(
+    (latest, o) => (latest === null || o.observedOn > latest ? o.observedOn : latest),
+    null,
+  )
   return observations.filter(
     (observation) =>
       isVacancy(observation) &&
       (observation.endDate === null || observation.endDate > asOf) &&
-      (lastInPost === null || observation.observedOn >= lastInPost),
+      (isCqcAbsence(observation)
+        ? !inPost.some((o) => o.id > observation.id)
+        : lastInPost === null || observation.observedOn >= lastInPost),
   )
+}
+
+/**
+ * CQC's manager-absent date is state read each night and often backdated before the night a manager was last seen
+ * named: only a manager named on a later night (a row recorded after it) ends it, whatever the dates.
+ */
+function isCqcAbsence(observation: Observation): boolean {
+  return observation.detail.since === 'registeredManagerAbsentDate'
 }
 
 export const assessManagerVacancy: IndicatorAssessor = (observations, { ruleSet, asOf }) => {
