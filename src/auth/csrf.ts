@@ -6,15 +6,26 @@ import { safeReturnTo } from './returnTo.js'
 export const CSRF_FIELD = '_csrf'
 export const CSRF_HEADER = 'x-csrf-token'
 
+/**
+ * Upload forms (multipart/form-data) whose body only their route reads: the route checks the token in the body itself
+ * with isCsrfTokenValid, so it never travels in the URL (and the request log).
+ */
+const MULTIPART_FORM_PATHS: ReadonlySet<string> = new Set(['/import'])
+
 function tokenFromRequest(req: Request): string | undefined {
   const fromBody: unknown = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD]
   if (typeof fromBody === 'string') return fromBody
-  const fromHeader = req.get(CSRF_HEADER)
-  if (fromHeader !== undefined) return fromHeader
-  // A multipart upload form cannot set a header and its body is parsed later, so it may carry the token in its action URL.
-  const fromQuery = req.query[CSRF_FIELD]
-  if (req.is('multipart/form-data') && typeof fromQuery === 'string') return fromQuery
-  return undefined
+  return req.get(CSRF_HEADER)
+}
+
+function checksItsOwnToken(req: Request): boolean {
+  return req.method === 'POST' && MULTIPART_FORM_PATHS.has(req.path) && req.is('multipart/form-data') !== false
+}
+
+/** For a route in MULTIPART_FORM_PATHS: whether the token read from its body is the session's. */
+export function isCsrfTokenValid(req: Request, token: unknown): boolean {
+  const stored = req.session?.csrfToken
+  return typeof token === 'string' && typeof stored === 'string' && token === stored
 }
 
 function isCsrfError(error: unknown): boolean {
@@ -69,17 +80,22 @@ function refusalText(req: Request): RefusalText {
  * idle, 12 hours after sign-in, or signed out in another tab): say so, rather than "you do not have permission", with
  * the way back. Nothing was saved. API requests keep the JSON error of the app's error handler.
  */
-function explainRefusedForm(generateToken: (req: Request) => string): ErrorRequestHandler {
+function explainRefusedForm(): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (!isCsrfError(error) || isApiRequest(req)) return next(error)
-    // A fresh token for the page's own forms (the sign-out button in the header, shown only when signed in).
-    if (hasSessionUser(req)) res.locals.csrfToken = generateToken(req)
-    res.status(403).render('pages/error', {
-      pageTitle: 'Your form was not sent',
-      heading: 'Your form was not sent',
-      ...refusalText(req),
-    })
+    renderRefusedForm(req, res)
   }
+}
+
+/** The 403 page for a form refused for its CSRF token (also for routes that check their own, see MULTIPART_FORM_PATHS). */
+export function renderRefusedForm(req: Request, res: express.Response): void {
+  // A fresh token for the page's own forms (the sign-out button in the header, shown only when signed in).
+  if (hasSessionUser(req) && req.csrfToken !== undefined) res.locals.csrfToken = req.csrfToken()
+  res.status(403).render('pages/error', {
+    pageTitle: 'Your form was not sent',
+    heading: 'Your form was not sent',
+    ...refusalText(req),
+  })
 }
 
 function hasSessionUser(req: Request): boolean {
@@ -93,8 +109,8 @@ function isTokenAuthenticated(req: Request): boolean {
 
 /**
  * Synchroniser-token CSRF (csrf-sync): every POST/PUT/PATCH/DELETE from a session must carry the session's
- * token, as the form field `_csrf` (urlencoded bodies, parsed here) or the `x-csrf-token` header (JSON from a
- * page's script). Requests authenticated by an API token are exempt. A refused page form gets a 403 page that says
+ * token, as the form field `_csrf` (urlencoded bodies, parsed here; upload forms' multipart bodies by their route, see
+ * MULTIPART_FORM_PATHS) or the `x-csrf-token` header (JSON from a page's script). Requests authenticated by an API token are exempt. A refused page form gets a 403 page that says
  * the form expired; an API request gets the 403 error (`code: 'EBADCSRFTOKEN'`) passed to the error handler. Pages get
  * the token in res.locals.csrfToken when someone is signed in (their session exists already) or the request is a form
  * post (which had a session to pass the check). Anonymous GETs get none, so they never create a session row: a page
@@ -104,12 +120,12 @@ function isTokenAuthenticated(req: Request): boolean {
 export function setUpCsrf(): Router {
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     getTokenFromRequest: tokenFromRequest,
-    skipCsrfProtection: isTokenAuthenticated,
+    skipCsrfProtection: (req) => isTokenAuthenticated(req) || checksItsOwnToken(req),
   })
   const router = express.Router()
   router.use(express.urlencoded({ extended: false, limit: '100kb' }))
   router.use(csrfSynchronisedProtection)
-  router.use(explainRefusedForm(generateToken))
+  router.use(explainRefusedForm())
   router.use((req, res, next) => {
     // No token for scripts, nor for anonymous reads: it would only create sessions nobody uses.
     const isRead = req.method === 'GET' || req.method === 'HEAD'

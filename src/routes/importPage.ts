@@ -1,8 +1,10 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod'
 import { requireRole } from '../auth/authentication.js'
+import { CSRF_FIELD, isCsrfTokenValid, renderRefusedForm } from '../auth/csrf.js'
 import { actorOf } from '../auth/requestUser.js'
 import { COUNCIL_IMPORT_KINDS, type CouncilImportKind } from '../ingest/council/index.js'
+import { saveSession } from '../auth/session.js'
 import type { Services } from '../services/container.js'
 import type { ImportResult } from '../services/importService.js'
 import { errorView, type FormError } from './intelligence.js'
@@ -122,18 +124,35 @@ function resultView(result: ImportResult) {
   }
 }
 
+type ResultView = ReturnType<typeof resultView>
+
+/** What the result page shows of the last import, kept in the session between the upload and its redirect. */
+interface LastImport {
+  kind: string
+  fileLabel: string
+  result: ResultView
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    lastImport?: LastImport
+  }
+}
+
+/** The reject report kept for the result page: enough to act on, never a whole rejected file in the session. */
+const MAX_REJECTS_KEPT = 1000
+
 function pageView(
   req: Request,
-  res: Response,
+  _res: Response,
   kind: string,
   errors: FormError[],
-  result: ImportResult | null,
+  result: ResultView | null,
   label = '',
 ) {
   const { errorList, fieldErrors } = errorView(errors)
   return {
     pageTitle: 'Import a CSV file',
-    uploadAction: `/import?_csrf=${encodeURIComponent(String(res.locals.csrfToken ?? ''))}`,
     kinds: COUNCIL_IMPORT_KINDS.map((value) => ({
       value,
       text: KIND_LABELS[value].text,
@@ -149,7 +168,7 @@ function pageView(
     errorList,
     fieldErrors,
     fileLabel: label,
-    result: result ? resultView(result) : null,
+    result,
     signedInAs: req.user?.email,
   }
 }
@@ -166,6 +185,13 @@ export function importPageRoutes(services: Services): Router {
 
   router.get('/import', guard, (req, res) => {
     res.render('pages/import', pageView(req, res, '', [], null))
+  })
+
+  // After an import, the browser is sent here (303), so reloading shows the result again and never re-posts the file.
+  router.get('/import/result', guard, (req, res) => {
+    const last = req.session?.lastImport
+    if (last === undefined) return res.redirect(303, '/import')
+    res.render('pages/import', pageView(req, res, last.kind, [], last.result, last.fileLabel))
   })
 
   router.post(
@@ -185,7 +211,11 @@ export function importPageRoutes(services: Services): Router {
       })
     },
     async (req, res) => {
-      const submission = readSubmission(req)
+      const multipart = Buffer.isBuffer(req.body) ? readMultipart(req) : undefined
+      if (multipart !== undefined && !isCsrfTokenValid(req, multipart?.fields.get(CSRF_FIELD))) {
+        return renderRefusedForm(req, res)
+      }
+      const submission = readSubmission(req, multipart ?? null)
       if ('errors' in submission) {
         return res.status(400).render('pages/import', pageView(req, res, submission.kind, submission.errors, null))
       }
@@ -195,27 +225,39 @@ export function importPageRoutes(services: Services): Router {
         source: 'council_csv',
         fileLabel: submission.fileLabel,
       })
-      const errors: FormError[] = result.fileError
-        ? [{ field: 'file', text: `The file could not be imported: ${result.fileError}`, href: '#file' }]
-        : []
-      res
-        .status(result.fileError ? 400 : 200)
-        .render('pages/import', pageView(req, res, kind, errors, result, submission.fileLabel))
+      if (result.fileError) {
+        const errors = [{ field: 'file', text: `The file could not be imported: ${result.fileError}`, href: '#file' }]
+        return res
+          .status(400)
+          .render('pages/import', pageView(req, res, kind, errors, resultView(result), submission.fileLabel))
+      }
+      const view = resultView(result)
+      req.session.lastImport = {
+        kind,
+        fileLabel: submission.fileLabel,
+        result: { ...view, rejects: view.rejects.slice(0, MAX_REJECTS_KEPT) },
+      }
+      await saveSession(req)
+      res.redirect(303, '/import/result')
     },
   )
 
   return router
 }
 
+/** The multipart body of an upload, or null when it is not well formed. */
+function readMultipart(req: Request): MultipartForm | null {
+  const boundary = boundaryOf(req.get('content-type'))
+  return boundary ? parseMultipart(req.body as Buffer, boundary) : null
+}
+
 /** The kind and the CSV of an upload (multipart) or a paste (urlencoded), or what is wrong with the form. */
-function readSubmission(req: Request): Submission | { kind: string; errors: FormError[] } {
+function readSubmission(req: Request, form: MultipartForm | null): Submission | { kind: string; errors: FormError[] } {
   let kind = ''
   let csv: Buffer | string | null = null
   let fileLabel = 'pasted text'
   const errors: FormError[] = []
   if (Buffer.isBuffer(req.body)) {
-    const boundary = boundaryOf(req.get('content-type'))
-    const form = boundary ? parseMultipart(req.body, boundary) : null
     if (!form)
       return { kind, errors: [{ field: 'file', text: 'The upload could not be read: try again', href: '#file' }] }
     kind = form.fields.get('kind') ?? ''

@@ -86,6 +86,7 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'POST', path: '/services/:ref/assessments/:id/status', access: STAFF },
   { method: 'GET', path: '/import', access: STAFF },
   { method: 'POST', path: '/import', access: STAFF },
+  { method: 'GET', path: '/import/result', access: STAFF },
 
   // Overrides, compliance actions and the morning page
   { method: 'GET', path: '/services/:ref/override', access: STAFF },

@@ -33,9 +33,16 @@ const INTELLIGENCE_CSV = [
 
 async function upload(agent: SignedInAgent, kind: string | null, csv: string | null, filename = 'intel.csv') {
   const csrf = await agent.csrf('/import')
-  let req = agent.agent.post(`/import?_csrf=${encodeURIComponent(csrf)}`)
+  let req = agent.agent.post('/import').field('_csrf', csrf)
   if (kind !== null) req = req.field('kind', kind)
   return csv === null ? req.attach('file', Buffer.alloc(0), '') : req.attach('file', Buffer.from(csv), filename)
+}
+
+/** An import ends with a redirect to the result page (no re-post on reload): the page it leads to. */
+async function resultPage(agent: SignedInAgent, posted: { status: number; headers: Record<string, string> }) {
+  expect(posted.status).toBe(303)
+  expect(posted.headers.location).toBe('/import/result')
+  return agent.agent.get('/import/result')
 }
 
 describe('who may import', () => {
@@ -58,7 +65,11 @@ describe('who may import', () => {
       const response = await agent.agent.get('/import')
       expect(response.status).toBe(200)
       expect(response.text).toContain('enctype="multipart/form-data"')
-      expect(response.text).toMatch(/action="\/import\?_csrf(=|&#x3D;)[^"]+"/)
+      // The token is in the form body, never in the URL (nor so in the request log).
+      const uploadForm = /<form[^>]*data-testid="upload-form"[^>]*>[\s\S]*?<\/form>/.exec(response.text)?.[0] ?? ''
+      expect(uploadForm).toContain('action="/import"')
+      expect(uploadForm).toMatch(/<input type="hidden" name="_csrf" value="[^"]+">/)
+      expect(response.text).not.toMatch(/\?_csrf/)
     }
     expect((await assessor.agent.get('/')).text).not.toContain('href="/import"')
   })
@@ -75,9 +86,24 @@ describe('uploading a file', () => {
     expect(await count()).toBe(before)
   })
 
+  it('refuses a token in the URL instead of the body, and writes nothing', async () => {
+    const before = await count()
+    const csrf = await compliance.csrf('/import')
+    const response = await compliance.agent
+      .post(`/import?_csrf=${encodeURIComponent(csrf)}`)
+      .field('kind', 'intelligence')
+      .attach('file', Buffer.from(INTELLIGENCE_CSV), 'intel.csv')
+    expect(response.status).toBe(403)
+    expect(response.text).toContain('Your form was not sent')
+    expect(await count()).toBe(before)
+
+    // Only the upload route reads its own token: a multipart post anywhere else still needs one the usual way.
+    expect((await compliance.agent.post('/sign-out').field('x', 'y')).status).toBe(403)
+  })
+
   it('imports the good rows and shows the reject report by row, column and reason', async () => {
     const before = await count()
-    const response = await upload(compliance, 'intelligence', INTELLIGENCE_CSV)
+    const response = await resultPage(compliance, await upload(compliance, 'intelligence', INTELLIGENCE_CSV))
     expect(response.status).toBe(200)
     expect(response.text).toContain('data-testid="reject-report"')
     expect(response.text).toMatch(/data-testid="imported">2</)
@@ -100,10 +126,26 @@ describe('uploading a file', () => {
 
   it('imports nothing twice when the same file is uploaded again', async () => {
     const before = await count()
-    const response = await upload(admin, 'intelligence', INTELLIGENCE_CSV)
+    const response = await resultPage(admin, await upload(admin, 'intelligence', INTELLIGENCE_CSV))
     expect(response.status).toBe(200)
     expect(response.text).toMatch(/data-testid="imported">0</)
     expect(await count()).toBe(before)
+  })
+
+  it('shows the result again on reload, without importing again', async () => {
+    const posted = await upload(compliance, 'intelligence', INTELLIGENCE_CSV.replaceAll('CC-1', 'CC-RELOAD'))
+    const first = await resultPage(compliance, posted)
+    expect(first.text).toMatch(/data-testid="imported">1</)
+    const audits = await services.audit.count()
+    const before = await count()
+    const reload = await compliance.agent.get('/import/result')
+    expect(reload.status).toBe(200)
+    expect(reload.text).toMatch(/data-testid="imported">1</)
+    expect(await count()).toBe(before)
+    expect(await services.audit.count()).toBe(audits)
+    // Nothing imported in this session yet: the result page leads to the form.
+    const fresh = await signIn(app, services, 'admin')
+    expect((await fresh.agent.get('/import/result')).headers.location).toBe('/import')
   })
 
   it('shows a file-level problem in the error summary with a 400', async () => {
@@ -143,7 +185,10 @@ describe('uploading a file', () => {
   it('imports pasted text as a fallback', async () => {
     const csrf = await compliance.csrf('/import')
     const csv = ['service_ref,assessment_date,outcome,assessor', 'SVC-GREEN,2026-09-01,good,A. Assessor'].join('\n')
-    const response = await compliance.agent.post('/import').type('form').send({ kind: 'assessments', csv, _csrf: csrf })
+    const response = await resultPage(
+      compliance,
+      await compliance.agent.post('/import').type('form').send({ kind: 'assessments', csv, _csrf: csrf }),
+    )
     expect(response.status).toBe(200)
     expect(response.text).toMatch(/data-testid="imported">1</)
     const empty = await compliance.agent
