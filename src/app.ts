@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { requireApiRole, requireRole, setUpAuthentication } from './auth/authentication.js'
 import { setUpCsrf } from './auth/csrf.js'
 import { HttpError } from './auth/httpErrors.js'
+import { OidcClient } from './auth/oidcClient.js'
 import { setUpWebSession } from './auth/session.js'
 import { setUpWebSecurity } from './auth/webSecurity.js'
 import { ApiTokensRepository } from './data/apiTokens.js'
@@ -13,6 +14,7 @@ import { healthRoutes } from './routes/health.js'
 import { apiRouters, pageRouters } from './routes/index.js'
 import { navigationFor } from './routes/navigation.js'
 import { signInRoutes } from './routes/signIn.js'
+import { singleSignOnRoutes } from './routes/singleSignOn.js'
 import type { Services } from './services/container.js'
 import { renderErrorPage, setUpViews } from './views/setup.js'
 
@@ -41,8 +43,9 @@ export function createApp(services: Services, options: AppOptions = {}): Express
       pinoHttp({ logger: services.logger, genReqId: (req) => (req.headers['x-request-id'] as string) || randomUUID() }),
     )
   }
+  const oidc = singleSignOnClient(services.config)
   app.use(healthRoutes(services))
-  app.use(setUpWebSecurity({ production }))
+  app.use(setUpWebSecurity({ production, formActionOrigins: oidc ? [oidc.providerOrigin] : [] }))
   setUpViews(app, { timeZone: services.config.TZ, now: () => services.clock.now() })
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 500 }))
   app.use('/api', express.json({ limit: '1mb' }))
@@ -56,8 +59,11 @@ export function createApp(services: Services, options: AppOptions = {}): Express
     next()
   })
 
+  const users = new UsersRepository(services.db)
+  const { config, logger } = services
+  app.use(signInRoutes({ users, logger, oidc, localSignIn: config.LOCAL_SIGN_IN, refuseDemoPasswords: production }))
   app.use(
-    signInRoutes({ users: new UsersRepository(services.db), logger: services.logger, refuseDemoPasswords: production }),
+    singleSignOnRoutes({ oidc, users, logger, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: config.OIDC_ROLE_MAP }),
   )
   app.use('/api/v1', requireApiRole(...ALL_ROLES), ...apiRouters(services))
   app.use('/api', (_req, res) => sendApiError(res, 404, 'Not found'))
@@ -66,6 +72,15 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   app.use((_req, res) => renderErrorPage(res, 404))
   app.use(errorHandler(services, production))
   return app
+}
+
+/** The OpenID Connect client when single sign-on is configured (config.ts checks the settings come together). */
+function singleSignOnClient(config: Services['config']): OidcClient | undefined {
+  const { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: clientId, OIDC_CLIENT_SECRET: clientSecret, PUBLIC_URL } = config
+  if (issuer === undefined || clientId === undefined || clientSecret === undefined || PUBLIC_URL === undefined) {
+    return undefined
+  }
+  return new OidcClient({ issuer, clientId, clientSecret, publicUrl: PUBLIC_URL })
 }
 
 function errorHandler(services: Services, production: boolean): ErrorRequestHandler {

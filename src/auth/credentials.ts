@@ -1,4 +1,4 @@
-import type { User, UsersRepository } from '../data/users.js'
+import { NO_PASSWORD, type User, type UsersRepository } from '../data/users.js'
 import { verifyAgainstDummyHash, verifyPassword } from './passwords.js'
 
 /**
@@ -11,7 +11,9 @@ export async function checkCredentials(
   password: string,
 ): Promise<User | undefined> {
   const credentials = await users.findCredentialsByEmail(email)
-  if (credentials === undefined) return verifyAgainstDummyHash(password).then(() => undefined)
+  // A single sign-on user has no password: refused, in the time a wrong password takes.
+  if (credentials === undefined || credentials.passwordHash === NO_PASSWORD)
+    return verifyAgainstDummyHash(password).then(() => undefined)
   const matches = await verifyPassword(credentials.passwordHash, password)
   if (!matches || credentials.disabled) return undefined
   const { passwordHash: _hash, ...user } = credentials

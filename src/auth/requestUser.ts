@@ -1,3 +1,4 @@
+import type { PendingSignIn } from './oidcClient.js'
 import type { Role } from './roles.js'
 
 /**
@@ -25,6 +26,10 @@ declare module 'express-session' {
     userId?: number
     /** ISO timestamp of the sign-in, for the absolute time-out. */
     signedInAt?: string
+    /** A single sign-on under way: its state, nonce and PKCE verifier, until the provider sends the person back. */
+    oidcSignIn?: PendingSignIn
+    /** The ID token of a single sign-on, as the hint when signing out of the provider too. */
+    oidcIdToken?: string
   }
 }
 

@@ -6,6 +6,11 @@ import helmet from 'helmet'
 export interface WebSecurityOptions {
   /** Adds upgrade-insecure-requests (production only: it would break plain-HTTP localhost). */
   production?: boolean
+  /**
+   * Other origins a form may lead to: the single sign-on provider, where signing out (a form) ends its session too.
+   * Chromium applies form-action to every redirect after a form is sent.
+   */
+  formActionOrigins?: readonly string[]
 }
 
 /** The paths whose responses may be cached: static files and the health probe (everything else carries data). */
@@ -58,7 +63,7 @@ export function setUpWebSecurity(options: WebSecurityOptions = {}): Router {
           connectSrc: ["'self'"],
           objectSrc: ["'none'"],
           frameAncestors: ["'none'"],
-          formAction: ["'self'"],
+          formAction: ["'self'", ...(options.formActionOrigins ?? [])],
           baseUri: ["'self'"],
           upgradeInsecureRequests: options.production ? [] : null,
         },

@@ -10,6 +10,10 @@ export interface User {
   createdAt: string
   updatedAt: string
   lastSignInAt: string | null
+  /** The display name from the council's directory (single sign-on users); null for others. */
+  name: string | null
+  /** The OpenID Connect issuer the user signs in with; null for password users. */
+  oidcIssuer: string | null
 }
 
 /** A user with the password hash, only for the sign-in check. Never render or log this. */
@@ -51,7 +55,28 @@ interface UserRow {
   created_at: string
   updated_at: string
   last_sign_in_at: string | null
+  name: string | null
+  oidc_issuer: string | null
+  oidc_subject: string | null
 }
+
+/** Who the council's provider says is signing in (from a verified ID token), with the role their claims give. */
+export interface DirectoryIdentity {
+  issuer: string
+  subject: string
+  email: string
+  name: string | null
+  role: Role
+}
+
+export type DirectorySignIn =
+  | { outcome: 'signed-in'; user: User }
+  | { outcome: 'disabled' }
+  /** The email belongs to a user linked to another directory account. */
+  | { outcome: 'email-taken' }
+
+/** Users created at single sign-on have no password; no Argon2 hash is empty, so no password matches. */
+export const NO_PASSWORD = ''
 
 /** Emails compare case-insensitively: stored trimmed and lower-cased. */
 export function normaliseEmail(email: string): string {
@@ -67,12 +92,18 @@ function toUser(row: UserRow): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSignInAt: row.last_sign_in_at,
+    name: row.name,
+    oidcIssuer: row.oidc_issuer,
   }
 }
 
 /** What the audit log keeps of a user: never the hash. */
 function auditView(user: User): Record<string, unknown> {
   return { email: user.email, role: user.role, disabled: user.disabled }
+}
+
+function directoryAuditView(row: UserRow): Record<string, unknown> {
+  return { email: row.email, name: row.name, role: row.role, issuer: row.oidc_issuer, subject: row.oidc_subject }
 }
 
 export class UsersRepository {
@@ -93,6 +124,15 @@ export class UsersRepository {
       setDisabled: db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?'),
       setPasswordHash: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
       setLastSignIn: db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?'),
+      byIdentity: db.prepare('SELECT * FROM users WHERE oidc_issuer = ? AND oidc_subject = ?'),
+      insertFromDirectory: db.prepare(
+        `INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at, name, oidc_issuer, oidc_subject)
+         VALUES (@email, '${NO_PASSWORD}', @role, 0, @now, @now, @name, @issuer, @subject)`,
+      ),
+      updateFromDirectory: db.prepare(
+        `UPDATE users SET email = @email, role = @role, name = @name, oidc_issuer = @issuer, oidc_subject = @subject,
+         updated_at = @now WHERE id = @id`,
+      ),
     }
   }
 
@@ -199,6 +239,63 @@ export class UsersRepository {
       entityId: row?.id ?? null,
       after: details,
     })
+  }
+
+  /**
+   * Single sign-on: creates the user of a directory account at its first sign-in, or brings the record up to date
+   * (email, name and role as the directory says now), links a password user with the same email at their first
+   * single sign-on, stamps the sign-in; each change audited. Refuses a disabled user, and an email already linked to
+   * another directory account.
+   */
+  async signInFromDirectory(identity: DirectoryIdentity): Promise<DirectorySignIn> {
+    const email = normaliseEmail(identity.email)
+    const now = new Date().toISOString()
+    const values = { ...identity, email, now }
+    return this.db
+      .transaction((): DirectorySignIn => {
+        const linked = this.statements.byIdentity.get(identity.issuer, identity.subject) as UserRow | undefined
+        const sameEmail = this.statements.byEmail.get(email) as UserRow | undefined
+        if (sameEmail !== undefined && sameEmail.id !== linked?.id && sameEmail.oidc_subject !== null) {
+          return { outcome: 'email-taken' }
+        }
+        const before = linked ?? sameEmail
+        if (before?.disabled === 1) return { outcome: 'disabled' }
+        if (linked !== undefined && sameEmail !== undefined && sameEmail.id !== linked.id) {
+          return { outcome: 'email-taken' }
+        }
+
+        let id: number
+        if (before === undefined) {
+          id = Number(this.statements.insertFromDirectory.run(values).lastInsertRowid)
+        } else {
+          id = before.id
+          this.statements.updateFromDirectory.run({ ...values, id })
+        }
+        const after = this.statements.byId.get(id) as UserRow
+        const changed = JSON.stringify(before && directoryAuditView(before)) !== JSON.stringify(directoryAuditView(after))
+        if (changed) {
+          appendAuditEntry(
+            this.db,
+            {
+              actor: email,
+              action: before === undefined ? 'user.created' : 'user.updated_from_directory',
+              entityType: 'user',
+              entityId: id,
+              before: before && directoryAuditView(before),
+              after: directoryAuditView(after),
+            },
+            now,
+          )
+        }
+        this.statements.setLastSignIn.run(now, id)
+        appendAuditEntry(
+          this.db,
+          { actor: email, action: 'user.signed_in', entityType: 'user', entityId: id, after: { via: 'single sign-on' } },
+          now,
+        )
+        return { outcome: 'signed-in', user: toUser(this.statements.byId.get(id) as UserRow) }
+      })
+      .immediate()
   }
 
   private update(id: number, actor: string, action: string, write: (now: string, before: UserRow) => void): User {

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { checkCredentials } from '../auth/credentials.js'
 import { issueCsrfToken } from '../auth/csrf.js'
 import { isDemoCredential } from '../auth/demoUsers.js'
+import type { OidcClient } from '../auth/oidcClient.js'
 import { signInRateLimiters, type SignInRateLimitOptions } from '../auth/rateLimit.js'
 import { safeReturnTo } from '../auth/returnTo.js'
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE_NAME } from '../auth/session.js'
@@ -15,6 +16,10 @@ export interface SignInDeps {
   logger?: Logger
   /** NODE_ENV=production: the published demo passwords never sign in, whatever their accounts' state. */
   refuseDemoPasswords?: boolean
+  /** Single sign-on, when configured: offered on the sign-in page, and signed out of at the provider too. */
+  oidc?: OidcClient
+  /** False: email-and-password sign-in is off (LOCAL_SIGN_IN=false, only with single sign-on). Default true. */
+  localSignIn?: boolean
 }
 
 const WRONG_CREDENTIALS = 'Enter a correct email address and password'
@@ -45,10 +50,8 @@ interface SignInView {
   signedOut?: boolean
 }
 
-function renderSignIn(res: Response, status: number, view: SignInView): void {
-  // The layout prefixes the title with "Error: " when `errors` is not empty.
-  res.status(status).render('pages/sign-in', { pageTitle: 'Sign in', ...view })
-}
+const LOCAL_SIGN_IN_OFF =
+  'Sign in with your council account: signing in with an email address and password is turned off'
 
 function bodyField(req: Request, name: string): unknown {
   return (req.body as Record<string, unknown> | undefined)?.[name]
@@ -57,11 +60,22 @@ function bodyField(req: Request, name: string): unknown {
 /** GET/POST /sign-in and POST /sign-out. Mount after session, authentication and CSRF. */
 export function signInRoutes(deps: SignInDeps): Router {
   const router = express.Router()
+  const localSignIn = deps.localSignIn ?? true
+  const councilSignIn = deps.oidc !== undefined
+
+  function renderSignIn(res: Response, status: number, view: SignInView): void {
+    // The layout prefixes the title with "Error: " when `errors` is not empty.
+    const councilHref = `/auth/login?returnTo=${encodeURIComponent(view.returnTo)}`
+    res
+      .status(status)
+      .render('pages/sign-in', { pageTitle: 'Sign in', localSignIn, councilSignIn, councilHref, ...view })
+  }
 
   router.get('/sign-in', (req, res) => {
     const returnTo = safeReturnTo(req.query.returnTo)
     if (req.user?.via === 'session') return res.redirect(returnTo)
-    issueCsrfToken(req, res)
+    // The password form's token; with local sign-in off the page has no form, so no session is made for it.
+    if (localSignIn) issueCsrfToken(req, res)
     renderSignIn(res, 200, { returnTo, signedOut: req.query.signedOut === '1' })
   })
 
@@ -77,6 +91,8 @@ export function signInRoutes(deps: SignInDeps): Router {
 
   router.post('/sign-in', express.urlencoded({ extended: false, limit: '10kb' }), ...rateLimited, async (req, res) => {
     const returnTo = safeReturnTo(bodyField(req, 'returnTo'))
+    if (!localSignIn)
+      return renderSignIn(res, 403, { returnTo, errors: [{ text: LOCAL_SIGN_IN_OFF, href: '#council' }] })
     // A request carrying an API token has no session to sign in to (see setUpWebSession).
     if (!req.session) {
       const text = 'Sign in from a browser: a request sending an API token has no session to sign in to'
@@ -117,10 +133,23 @@ export function signInRoutes(deps: SignInDeps): Router {
   })
 
   router.post('/sign-out', async (req, res) => {
+    const idToken = req.session?.oidcIdToken
     if (req.session) await destroySession(req)
     res.clearCookie(SESSION_COOKIE_NAME, { path: '/' })
-    res.redirect(303, '/sign-in?signedOut=1')
+    res.redirect(303, (await providerSignOutUrl(idToken)) ?? '/sign-in?signedOut=1')
   })
+
+  /** Where to end a single sign-on session at the provider too, when it offers that; the provider sends them back. */
+  async function providerSignOutUrl(idToken: string | undefined): Promise<string | undefined> {
+    if (idToken === undefined || deps.oidc === undefined) return undefined
+    try {
+      return (await deps.oidc.endSessionUrl(idToken))?.href
+    } catch (error) {
+      // Signed out of the dashboard all the same; the provider's own session ends when it times out.
+      deps.logger?.warn({ err: error }, 'could not reach the provider to sign out there too')
+      return undefined
+    }
+  }
 
   return router
 }

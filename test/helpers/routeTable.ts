@@ -47,6 +47,10 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'GET', path: '/sign-in', access: 'public' },
   { method: 'POST', path: '/sign-in', access: 'public' },
   { method: 'POST', path: '/sign-out', access: 'public', endsSession: true },
+  // Single sign-on (issue 18): 404 when it is not configured, as in this table's app
+  { method: 'GET', path: '/auth/login', access: 'public' },
+  { method: 'GET', path: '/auth/callback', access: 'public' },
+  { method: 'GET', path: '/auth/signed-out', access: 'public' },
 
   // Dashboard and service page
   { method: 'GET', path: '/', access: ALL },
