@@ -143,6 +143,25 @@ describe('the Latest ratings Locations sheet in every spelling since 2019', () =
     expect(byId.get('1-22')?.[0]).toMatchObject({ value: 'requires_improvement' })
   })
 
+  it('flags an unknown word in any rating row (overall or key question) with the word, never reading it as a rating', async () => {
+    const rows = [
+      ...ratingRows('1-50', { ...FIVE_GOOD, Safe: 'No action', Overall: 'Good' }),
+      ...ratingRows('1-51', { Overall: 'Beyond Outstanding' }),
+    ]
+    const file = await csv('unknown-words.csv', RATINGS_2026, rows)
+    const result = await readCqcFile({ file, asOf: ASOF, ids: ['1-50', '1-51'] })
+    const byId = new Map(result.records.map((record) => [record.match.id, record.observations]))
+    expect(byId.get('1-50')?.[0]?.detail).toMatchObject({
+      keyQuestions: { safe: 'no_action', effective: 'good' },
+      unrecognisedRatings: [{ field: 'Safe', word: 'No action' }],
+    })
+    expect(byId.get('1-51')?.[0]).toMatchObject({ value: 'beyond_outstanding', detail: { sourceRating: 'Beyond Outstanding' } }) // prettier-ignore
+    expect(result.warnings).toEqual([
+      'CQC location 1-50: Safe rating "No action" not recognised: flagged, not read as a rating',
+      'CQC location 1-51: Overall rating "Beyond Outstanding" not recognised: flagged, not read as a rating',
+    ])
+  })
+
   it('refuses the Providers sheet alone with the reason', async () => {
     const file = await csv('providers.csv', PROVIDERS_2019, [{ 'Provider ID': '1-900', 'Latest Rating': 'Good' }])
     await expect(readCqcFile({ file, asOf: ASOF, ids: ['1-10'] })).rejects.toThrow(/rates providers, not locations/)

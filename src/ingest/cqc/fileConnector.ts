@@ -138,7 +138,7 @@ export async function readCqcFile(request: CqcFileRequest): Promise<CqcFileResul
     for (const [id, location] of longFormat) {
       if (location === SKIPPED) continue
       seen.add(id)
-      result.records.push(mapLongFormat(id, location))
+      result.records.push(mapLongFormat(id, location, result.warnings))
     }
   }
   for (const id of councilIds) if (!seen.has(id)) result.notFound.push(id)

@@ -3,7 +3,13 @@ import type { ResultBuilder, SourceObservation } from '../types.js'
 import type { CqcLocationFacts } from './facts.js'
 import type { Header } from './fileHeader.js'
 import { yesNo } from './mapLocation.js'
-import { isKnownCqcRating, keyQuestionOf, normaliseCqcRating, parseCqcDate } from './ratings.js'
+import {
+  describeUnrecognised,
+  keyQuestionOf,
+  parseCqcDate,
+  readCqcRatingWord,
+  readKeyQuestionRatings,
+} from './ratings.js'
 
 /**
  * The Latest ratings "Locations" sheet: one row per location x service/population group x key question. Only the
@@ -15,7 +21,8 @@ export interface LongFormatLocation {
   providerId: string | null
   providerName: string | null
   overall?: { rating: string; raw: string; publishedOn: string | null; inherited: boolean }
-  keyQuestions: Record<string, string>
+  /** The key questions' rows as CQC wrote them, read by the shared rating-word reading once the file is read. */
+  keyQuestions: Array<{ name: string; rating: string }>
 }
 
 /** Rows of a location the council does not hold: counted, not kept. */
@@ -23,7 +30,7 @@ export const SKIPPED: LongFormatLocation = Object.freeze({
   name: null,
   providerId: null,
   providerName: null,
-  keyQuestions: Object.freeze({}),
+  keyQuestions: Object.freeze([]) as unknown as LongFormatLocation['keyQuestions'],
 }) as LongFormatLocation
 
 const LOCATION_GROUP = new Set(['overall', ''])
@@ -40,15 +47,16 @@ export function collectLongFormat(
     name: header.get(row, 'locationName') || null,
     providerId: header.get(row, 'providerId') || null,
     providerName: header.get(row, 'providerName') || null,
-    keyQuestions: {},
+    keyQuestions: [],
   }
   locations.set(id, location)
   if (!LOCATION_GROUP.has(normaliseWord(header.get(row, 'group')))) return
   const rawDomain = header.get(row, 'domain')
   const domain = normaliseWord(rawDomain)
   const rawRating = header.get(row, 'latestRating')
-  const rating = normaliseCqcRating(rawRating)
-  if (rating === null) return
+  const word = readCqcRatingWord(rawRating)
+  if (word === null) return
+  const rating = word.value
   if (domain === 'overall') {
     const rawDate = header.get(row, 'ratingDate')
     const publishedOn = parseCqcDate(rawDate)
@@ -68,14 +76,22 @@ export function collectLongFormat(
     }
     return
   }
-  const question = keyQuestionOf(domain)
-  if (question) location.keyQuestions[question] = rating
+  if (keyQuestionOf(domain)) location.keyQuestions.push({ name: rawDomain, rating: rawRating })
   else result.reject(id, `${line}: "${rawDomain}" is not a CQC key question`, header.nameOf('domain'))
 }
 
-export function mapLongFormat(id: string, location: LongFormatLocation) {
+export function mapLongFormat(id: string, location: LongFormatLocation, warnings: string[]) {
   const observations: SourceObservation[] = []
   const overall = location.overall
+  const { keyQuestions, unrecognised } = readKeyQuestionRatings(location.keyQuestions)
+  const overallWord = overall ? readCqcRatingWord(overall.raw) : null
+  const flagged = [
+    ...(overallWord?.kind === 'unknown' ? [{ field: 'Overall', word: overallWord.raw }] : []),
+    ...unrecognised,
+  ]
+  if (flagged.length > 0) {
+    warnings.push(`CQC location ${id}: ${describeUnrecognised(flagged)} not recognised: flagged, not read as a rating`)
+  }
   if (overall && overall.rating !== 'not_rated' && overall.publishedOn) {
     observations.push({
       indicator: 'cqc_rating',
@@ -83,10 +99,11 @@ export function mapLongFormat(id: string, location: LongFormatLocation) {
       observedOn: overall.publishedOn,
       value: overall.rating,
       detail: {
-        ...(Object.keys(location.keyQuestions).length > 0 ? { keyQuestions: location.keyQuestions } : {}),
+        ...(Object.keys(keyQuestions).length > 0 ? { keyQuestions } : {}),
         registrationStatus: 'registered',
         ...(overall.inherited ? { inherited: true } : {}),
-        ...(isKnownCqcRating(overall.rating) ? {} : { sourceRating: overall.raw }),
+        ...(overallWord?.kind === 'unknown' ? { sourceRating: overallWord.raw } : {}),
+        ...(unrecognised.length > 0 ? { unrecognisedRatings: unrecognised } : {}),
       },
       reference: null,
       naturalKey: `cqc:${id}:${overall.publishedOn}`,

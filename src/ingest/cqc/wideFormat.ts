@@ -2,7 +2,7 @@ import type { ResultBuilder, SourceObservation } from '../types.js'
 import type { CqcLocationFacts, CqcProviderFacts } from './facts.js'
 import type { Column, CqcFileKind, Header } from './fileHeader.js'
 import { managerInPost, managerVacant, notRated, toCount, yesNo } from './mapLocation.js'
-import { isKnownCqcRating, normaliseCqcRating, parseCqcDate } from './ratings.js'
+import { parseCqcDate, readCqcRatingWord } from './ratings.js'
 
 /**
  * One row of a one-row-per-location CQC file (HSCA Active Locations, Deactivated Locations, the care directory) as
@@ -34,7 +34,13 @@ export function mapRow(
 
   if (header.has('overallRating')) {
     const rawRating = header.get(row, 'overallRating')
-    const rating = normaliseCqcRating(rawRating)
+    const word = readCqcRatingWord(rawRating)
+    const rating = word?.value ?? null
+    if (word?.kind === 'unknown') {
+      result.warnings.push(
+        `CQC location ${id}: Overall rating "${word.raw}" not recognised: flagged, not read as a rating`,
+      )
+    }
     const ratingDateColumn = header.nameOf('ratingDate')
     const rawDate = header.get(row, 'ratingDate')
     const publishedOn = parseCqcDate(rawDate)
@@ -55,7 +61,7 @@ export function mapRow(
           detail: {
             registrationStatus: 'registered',
             ...(inherited ? { inherited: true } : {}),
-            ...(isKnownCqcRating(rating) ? {} : { sourceRating: rawRating }),
+            ...(word?.kind === 'unknown' ? { sourceRating: word.raw } : {}),
           },
           reference: null,
           naturalKey: `cqc:${id}:${publishedOn}`,
