@@ -2,9 +2,12 @@
  * The floor for a refresh from files: stream-parse the same files with the same parsers (csv-parse, saxes) and insert
  * every raw row into one table, in one transaction, with one prepared statement. Nothing else.
  *
- *   node --import tsx bench/floor.ts <database> <hsca.csv> <fhrs-dir>   -> prints one JSON line
+ *   node --import tsx bench/floor.ts <database> <cqc-dir or file> <fhrs-dir>   -> prints one JSON line
+ *
+ * As the refresh does with a CQC_FILE folder, every .csv file in the CQC folder is parsed (HSCA Active Locations and
+ * the Latest ratings Locations sheet).
  */
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -12,8 +15,14 @@ import { parse } from 'csv-parse'
 import { SaxesParser } from 'saxes'
 
 async function main(): Promise<void> {
-  const [databasePath, hscaFile, fhrsDir] = process.argv.slice(2)
-  if (!databasePath || !hscaFile || !fhrsDir) throw new Error('usage: floor.ts <database> <hsca.csv> <fhrs-dir>')
+  const [databasePath, cqcPath, fhrsDir] = process.argv.slice(2)
+  if (!databasePath || !cqcPath || !fhrsDir) throw new Error('usage: floor.ts <database> <cqc-dir> <fhrs-dir>')
+  const cqcFiles = statSync(cqcPath).isDirectory()
+    ? (await readdir(cqcPath))
+        .filter((name) => name.endsWith('.csv'))
+        .sort()
+        .map((name) => path.join(cqcPath, name))
+    : [cqcPath]
   const started = performance.now()
   const db = new Database(databasePath)
   db.pragma('journal_mode = WAL')
@@ -30,9 +39,11 @@ async function main(): Promise<void> {
   }
   db.exec('BEGIN')
 
-  const parser = createReadStream(hscaFile).pipe(parse({ bom: true, relax_column_count: true, relax_quotes: true }))
-  for await (const record of parser as AsyncIterable<string[]>) {
-    add('cqc', record)
+  for (const cqcFile of cqcFiles) {
+    const parser = createReadStream(cqcFile).pipe(parse({ bom: true, relax_column_count: true, relax_quotes: true }))
+    for await (const record of parser as AsyncIterable<string[]>) {
+      add('cqc', record)
+    }
   }
 
   const files = (await readdir(fhrsDir)).filter((name) => name.endsWith('.xml')).sort()

@@ -11,6 +11,8 @@ import { contractStatusOf, serviceTypeOf, type Location, type Model } from './mo
 
 export interface GeneratedFiles {
   dir: string
+  /** CQC_FILE: a folder of the CQC files (HSCA Active Locations, added to by the Latest ratings sheet). */
+  cqcDir: string
   hscaFile: string
   fhrsDir: string
   registerFile: string
@@ -143,18 +145,18 @@ export const HSCA_HEADER = [
   ...USER_BANDS.map((b) => `Service user band - ${b}`),
 ]
 
-function csvCell(value: string | number | null): string {
+export function csvCell(value: string | number | null): string {
   if (value === null) return ''
   const text = String(value)
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
-function ukDate(iso: string): string {
+export function ukDate(iso: string): string {
   return `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`
 }
 
 /** Buffers lines and writes them in large chunks, waiting for the stream to drain. */
-class ChunkWriter {
+export class ChunkWriter {
   private parts: string[] = []
   private size = 0
   bytes = 0
@@ -341,7 +343,9 @@ export async function generateFiles(model: Model, dir: string): Promise<Generate
   mkdirSync(fhrsDir, { recursive: true })
   let bytes = 0
 
-  const hscaFile = path.join(dir, '01_September_2026_HSCA_Active_Locations.csv')
+  const cqcDir = path.join(dir, 'cqc')
+  mkdirSync(cqcDir, { recursive: true })
+  const hscaFile = path.join(cqcDir, '01_September_2026_HSCA_Active_Locations.csv')
   const hsca = ChunkWriter.open(hscaFile)
   await hsca.write(`${HSCA_HEADER.map(csvCell).join(',')}\r\n`)
   for (const location of model.locations) await hsca.write(hscaRow(model, location))
@@ -431,6 +435,7 @@ export async function generateFiles(model: Model, dir: string): Promise<Generate
 
   return {
     dir,
+    cqcDir,
     hscaFile,
     fhrsDir,
     registerFile,

@@ -21,6 +21,7 @@ import { RefreshService } from '../src/services/refreshService.js'
 import { CQC_STATE } from '../src/services/sources/index.js'
 import { measureStreamNight, type StreamNightFigures } from './companiesHouseStream.js'
 import { generateFiles, type GeneratedFiles } from './generate.js'
+import { generateRatingsSheet } from './generateRatings.js'
 import { measureInboxAtScale, type InboxBenchFigures } from './inboxScale.js'
 import { startMockApis } from './mockApis.js'
 import { buildModel, changedLocations, type Model } from './model.js'
@@ -136,7 +137,7 @@ function baseEnv(databasePath: string, dir: string): NodeJS.ProcessEnv {
 }
 
 function refreshEnv(databasePath: string, files: GeneratedFiles): NodeJS.ProcessEnv {
-  return { ...baseEnv(databasePath, files.dir), CQC_FILE: files.hscaFile, FHRS_XML_DIR: files.fhrsDir }
+  return { ...baseEnv(databasePath, files.dir), CQC_FILE: files.cqcDir, FHRS_XML_DIR: files.fhrsDir }
 }
 
 function assertOk(name: string, outcome: ChildOutcome): void {
@@ -321,9 +322,11 @@ async function main(): Promise<void> {
     let started = performance.now()
     const model: Model = buildModel(args.scale)
     const files = await generateFiles(model, dir)
-    const sourceRows = files.hscaRows + files.fhrsEstablishments
+    const ratings = await generateRatingsSheet(model, files.cqcDir)
+    files.bytes += ratings.bytes
+    const sourceRows = files.hscaRows + ratings.ratingsRows + files.fhrsEstablishments
     say(
-      `Generated ${files.hscaRows} CQC locations, ${files.fhrsEstablishments} FHRS establishments in ${model.authorities.length} files, ` +
+      `Generated ${files.hscaRows} CQC locations, ${ratings.ratingsRows} CQC ratings rows, ${files.fhrsEstablishments} FHRS establishments in ${model.authorities.length} files, ` +
         `${model.register.length} council services (${(files.bytes / 2 ** 20).toFixed(0)} MB) in ${seconds(performance.now() - started)} s`,
     )
     started = performance.now()
@@ -331,6 +334,7 @@ async function main(): Promise<void> {
     say(`Register imported and admitted to a DPS in ${seconds(performance.now() - started)} s`)
     results.dataSet = {
       cqcLocations: files.hscaRows,
+      cqcRatingsRows: ratings.ratingsRows,
       fhrsEstablishments: files.fhrsEstablishments,
       fhrsFiles: model.authorities.length,
       services: refs.length,
@@ -344,7 +348,7 @@ async function main(): Promise<void> {
     say('Floor: parse + insert raw rows ...')
     const floorRun = runNode(
       path.join(here, 'floor.ts'),
-      [path.join(dir, 'floor.sqlite'), files.hscaFile, files.fhrsDir],
+      [path.join(dir, 'floor.sqlite'), files.cqcDir, files.fhrsDir],
       {
         PATH: process.env.PATH,
       },
