@@ -26,6 +26,8 @@ function judge(result: ConnectorResult<unknown>, id: string) {
   const observations: Observation[] = record!.observations.map((o, i) => ({
     ...o,
     id: i + 1,
+    detail: o.detail ?? {},
+    reference: o.reference ?? null,
     endDate: o.endDate ?? null,
     notes: null,
     enteredBy: null,

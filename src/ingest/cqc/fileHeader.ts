@@ -50,7 +50,11 @@ export function headerKey(name: string): string {
 /** Column lookup by name, whatever the spelling of the year. */
 export class Header {
   private readonly index = new Map<string, number>()
+  /** Each column's position, resolved once: a national file is read a few hundred thousand rows at a time. */
+  private readonly positions = new Map<Column, number | null>()
   readonly names: string[]
+  /** Cells up to the last named column. */
+  readonly width: number
 
   constructor(cells: string[]) {
     this.names = cells.map((cell) => cell.trim())
@@ -58,34 +62,41 @@ export class Header {
       const key = headerKey(name)
       if (key !== '' && !this.index.has(key)) this.index.set(key, i)
     })
-  }
-
-  get width(): number {
     let last = this.names.length
     while (last > 0 && this.names[last - 1] === '') last--
-    return last
+    this.width = last
+  }
+
+  private position(column: Column): number | null {
+    let position = this.positions.get(column)
+    if (position === undefined) {
+      position = null
+      for (const name of COLUMNS[column]) {
+        const i = this.index.get(headerKey(name))
+        if (i !== undefined) {
+          position = i
+          break
+        }
+      }
+      this.positions.set(column, position)
+    }
+    return position
   }
 
   has(column: Column): boolean {
-    return COLUMNS[column].some((name) => this.index.has(headerKey(name)))
+    return this.position(column) !== null
   }
 
   /** The header's own spelling of a column (for reject messages), or its first known spelling. */
   nameOf(column: Column): string {
-    for (const name of COLUMNS[column]) {
-      const i = this.index.get(headerKey(name))
-      if (i !== undefined) return this.names[i] as string
-    }
-    return COLUMNS[column][0]
+    const i = this.position(column)
+    return i === null ? COLUMNS[column][0] : (this.names[i] as string)
   }
 
   /** The column read from `row` and trimmed; '' when the header has no such column. */
   get(row: string[], column: Column): string {
-    for (const name of COLUMNS[column]) {
-      const i = this.index.get(headerKey(name))
-      if (i !== undefined) return (row[i] ?? '').trim()
-    }
-    return ''
+    const i = this.position(column)
+    return i === null ? '' : (row[i] ?? '').trim()
   }
 
   /** Names of `Service type - X` style flag columns that are set (Y) in `row`. */
