@@ -40,8 +40,8 @@ export interface E2eEnvironment {
 }
 
 /** One real server (fresh demo database) and one Chromium for a test file. */
-export async function startE2e(): Promise<E2eEnvironment> {
-  const [server, browser] = await Promise.all([startServer(), launchBrowser()])
+export async function startE2e(extraEnv: Record<string, string> = {}): Promise<E2eEnvironment> {
+  const [server, browser] = await Promise.all([startServer(extraEnv), launchBrowser()])
   return {
     server,
     browser,

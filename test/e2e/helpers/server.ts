@@ -58,7 +58,7 @@ async function ensureAssetsBuilt(): Promise<void> {
  * Starts the real server (`src/server.ts` through tsx, as `npm run dev` does) on a free port with a fresh
  * database file: startup seeds the demo borough and the demo users. The overnight schedule is off.
  */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   await ensureAssetsBuilt()
   const dataDir = mkdtempSync(path.join(tmpdir(), 'prd-e2e-'))
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'server.ts')], {
@@ -73,6 +73,7 @@ export async function startServer(): Promise<RunningServer> {
       REFRESH_SCHEDULE_ENABLED: 'false',
       LOG_LEVEL: 'warn',
       TZ: 'Europe/London',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
