@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { migrate, openDatabase, type Db } from '../src/data/database.js'
 import { holdInUse } from '../src/data/databaseLocks.js'
-import type { InboxFile } from '../src/data/inboxFiles.js'
+import type { InboxFile, InboxSkippedEntry } from '../src/data/inboxFiles.js'
 import type { DueReason } from '../src/data/rechecks.js'
 import { AnotherRunInProgressError } from '../src/data/runs.js'
 import { createLogger } from '../src/logger.js'
@@ -159,6 +159,13 @@ function printInboxFiles(files: InboxFile[]): void {
   }
 }
 
+/** Every entry the run left in the inbox, and why: nothing there is silently left for another night. */
+function printLeftInInbox(entries: InboxSkippedEntry[]): void {
+  if (entries.length === 0) return
+  process.stdout.write('\nLeft in the inbox:\n')
+  for (const entry of entries) process.stdout.write(`${entry.name}: ${entry.reason}\n`)
+}
+
 function triggerFromArgs(argv: string[]): string {
   const index = argv.indexOf('--trigger')
   return index >= 0 && argv[index + 1] ? (argv[index + 1] as string) : 'manual'
@@ -214,6 +221,7 @@ async function main(): Promise<number> {
       progress.stop()
       printSummary(summary)
       printInboxFiles(await services.inbox.filesForRun(summary.runId))
+      printLeftInInbox(await services.inbox.skippedForRun(summary.runId))
       return 0
     } finally {
       progress.stop()

@@ -34,6 +34,23 @@ export interface NewInboxFile {
   movedTo: string | null
 }
 
+/** Why an entry of the inbox folder was left alone (see migration 018). */
+export type InboxSkipCode =
+  | 'being_written'
+  | 'future_mtime'
+  | 'hidden'
+  | 'lock_file'
+  | 'not_csv'
+  | 'symlink'
+  | 'not_regular'
+  | 'folder'
+
+export interface InboxSkippedEntry {
+  name: string
+  code: InboxSkipCode
+  reason: string
+}
+
 export interface InboxFile extends NewInboxFile {
   id: number
   /** When the file reached movedTo; null while it is still in the inbox. */
@@ -117,6 +134,22 @@ export class InboxFileRepository {
       ),
       recent: db.prepare<[number], InboxFileRow>(`${SELECT} ORDER BY f.received_at DESC, f.id DESC LIMIT ?`),
       forRun: db.prepare<[number], InboxFileRow>(`${SELECT} WHERE f.run_id = ? ORDER BY f.id`),
+      insertSkipped: db.prepare<[number | null, string, string, string, string]>(
+        'INSERT INTO inbox_skipped (run_id, name, code, reason, seen_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      skippedForRun: db.prepare<[number], InboxSkippedEntry>(
+        'SELECT name, code, reason FROM inbox_skipped WHERE run_id = ? ORDER BY id',
+      ),
+      failureOf: db.prepare<[string], { size_bytes: number; mtime_ms: number; failures: number }>(
+        'SELECT size_bytes, mtime_ms, failures FROM inbox_failures WHERE name = ?',
+      ),
+      upsertFailure: db.prepare(
+        `INSERT INTO inbox_failures (name, size_bytes, mtime_ms, failures, last_error, last_failed_at)
+         VALUES (@name, @sizeBytes, @mtimeMs, @failures, @error, @at)
+         ON CONFLICT (name) DO UPDATE SET size_bytes = excluded.size_bytes, mtime_ms = excluded.mtime_ms,
+           failures = excluded.failures, last_error = excluded.last_error, last_failed_at = excluded.last_failed_at`,
+      ),
+      clearFailures: db.prepare<[string]>('DELETE FROM inbox_failures WHERE name = ?'),
     }
   }
 
@@ -200,6 +233,34 @@ export class InboxFileRepository {
 
   async listForRun(runId: number): Promise<InboxFile[]> {
     return this.statements.forRun.all(runId).map(toInboxFile)
+  }
+
+  /** The entries a run left in the inbox folder unread, and why. */
+  async recordSkipped(runId: number | null, entries: readonly InboxSkippedEntry[]): Promise<void> {
+    const seenAt = new Date().toISOString()
+    this.db.transaction(() => {
+      for (const entry of entries) this.statements.insertSkipped.run(runId, entry.name, entry.code, entry.reason, seenAt)
+    })()
+  }
+
+  async skippedForRun(runId: number): Promise<InboxSkippedEntry[]> {
+    return this.statements.skippedForRun.all(runId)
+  }
+
+  /**
+   * Counts a failed import of the file: how many times in a row this file (the same name, size and modification
+   * time) has now failed. Another file under the same name starts again from one.
+   */
+  async noteFailure(file: { name: string; sizeBytes: number; mtimeMs: number; error: string }): Promise<number> {
+    const earlier = this.statements.failureOf.get(file.name)
+    const same = earlier !== undefined && earlier.size_bytes === file.sizeBytes && earlier.mtime_ms === file.mtimeMs
+    const failures = same ? earlier.failures + 1 : 1
+    this.statements.upsertFailure.run({ ...file, failures, at: new Date().toISOString() })
+    return failures
+  }
+
+  async clearFailures(name: string): Promise<void> {
+    this.statements.clearFailures.run(name)
   }
 
   async lastReceived(): Promise<InboxFile | null> {

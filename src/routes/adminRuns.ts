@@ -11,7 +11,7 @@ import {
 import type { Services } from '../services/container.js'
 import type { RunDetail, RunListPage } from '../services/sources/runLog.js'
 import { formatDateTime, runSourceLabel, withQuery, type Tag } from './display.js'
-import { inboxFileRows } from './inboxFiles.js'
+import { inboxFileRows, leftInInboxRows } from './inboxFiles.js'
 import { fieldErrors } from './queryParams.js'
 import { decimal, positiveId } from '../domain/strictInput.js'
 
@@ -193,9 +193,10 @@ export function adminRunsRoutes(services: Services): Router {
     if (!detail) return next()
     // The council files this run read from the inbox: kind, rows read, imported, rejected, already known.
     const inboxFiles = inboxFileRows(await services.inbox.filesForRun(detail.run.id))
+    const leftInInbox = leftInInboxRows(await services.inbox.skippedForRun(detail.run.id))
     res
       .set('Cache-Control', 'no-store')
-      .render('pages/admin-run', { ...runDetailViewModel(detail, source, services), inboxFiles })
+      .render('pages/admin-run', { ...runDetailViewModel(detail, source, services), inboxFiles, leftInInbox })
   })
 
   return router

@@ -1,4 +1,4 @@
-import type { InboxFile, InboxFileStatus } from '../data/inboxFiles.js'
+import type { InboxFile, InboxFileStatus, InboxSkipCode, InboxSkippedEntry } from '../data/inboxFiles.js'
 import { reportPathFor } from '../services/inboxService.js'
 import { ageText, formatDateTime, type Tag } from './display.js'
 
@@ -68,4 +68,34 @@ export function lastFileReceivedText(last: InboxFile | null, timeZone: string, t
   if (last === null) return 'no council file received yet'
   const age = ageText(last.receivedAt, today)
   return `last file received ${formatDateTime(last.receivedAt, timeZone)}${age === 'today' ? '' : ` (${age})`}: ${last.name}`
+}
+
+/** What became of an entry the run left in the inbox, as the morning page and run log say it. */
+const LEFT_LABELS: Record<InboxSkipCode, string> = {
+  being_written: 'waiting: still being written',
+  future_mtime: 'waiting: dated in the future',
+  hidden: 'not read: a hidden name',
+  lock_file: 'not read: an Office lock file',
+  not_csv: 'not read: not a .csv name',
+  symlink: 'not read: a link',
+  not_regular: 'not read: not a regular file',
+  folder: 'not read: a folder',
+}
+
+export interface LeftInInboxRow {
+  name: string
+  status: Tag
+  reason: string
+}
+
+/** The inbox entries a run left alone, each with what happens to it and why. */
+export function leftInInboxRows(entries: readonly InboxSkippedEntry[]): LeftInInboxRow[] {
+  return entries.map((entry) => ({
+    name: entry.name,
+    status: {
+      text: LEFT_LABELS[entry.code] ?? entry.code,
+      classes: entry.code === 'being_written' || entry.code === 'future_mtime' ? 'govuk-tag--blue' : 'govuk-tag--grey',
+    },
+    reason: entry.reason,
+  }))
 }

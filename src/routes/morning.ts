@@ -7,7 +7,7 @@ import type { MorningView } from '../services/morningService.js'
 import { COMPLIANCE_ROLES } from './compliance.js'
 import { sourceFreshnessLines } from './dashboard.js'
 import { formatDate, formatDateTime, ragTag } from './display.js'
-import { inboxFileRows } from './inboxFiles.js'
+import { inboxFileRows, leftInInboxRows } from './inboxFiles.js'
 import { changePeriodSchema, changeRow, changesPeriodViewModel } from './changes.js'
 import { fieldErrors } from './queryParams.js'
 import { z } from 'zod'
@@ -111,9 +111,12 @@ export function morningRoutes(services: Services): Router {
     const view = await services.morning.morning(period.data.period)
     // The council files the last overnight run read from the inbox (SPEC §6).
     const councilFiles = view.lastFullRun ? await services.inbox.filesForRun(view.lastFullRun.id) : []
+    // And what it left there, and why: a file dropped moments before the run waits for the next one.
+    const leftInInbox = view.lastFullRun ? await services.inbox.skippedForRun(view.lastFullRun.id) : []
     res.render('pages/morning', {
       ...morningViewModel(view, services),
       councilFiles: inboxFileRows(councilFiles),
+      leftInInbox: leftInInboxRows(leftInInbox),
     })
   })
   return router

@@ -3,11 +3,27 @@ import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import type { InboxFile, InboxFileRepository, InboxFileStatus, NewInboxFile } from '../data/inboxFiles.js'
+import type {
+  InboxFile,
+  InboxFileRepository,
+  InboxFileStatus,
+  InboxSkippedEntry,
+  NewInboxFile,
+} from '../data/inboxFiles.js'
 import { inboxActor } from '../domain/indicators/councilFile.js'
-import { formatRejectCsv, recogniseKind } from '../ingest/council/index.js'
+import { formatRejectCsv } from '../ingest/council/index.js'
 import type { Logger } from '../logger.js'
 import type { ImportResult, ImportService } from './importService.js'
+import {
+  DUPLICATES_FOLDER,
+  PROCESSED_FOLDER,
+  REJECTED_FOLDER,
+  listInbox,
+  type InboxCandidate as Candidate,
+  type LeftEntry,
+} from './inboxFolder.js'
+
+export { DUPLICATES_FOLDER, PROCESSED_FOLDER, REJECTED_FOLDER, isInboxCsvName } from './inboxFolder.js'
 
 /** Larger files are refused unread: council exports are a few MB at most. */
 export const DEFAULT_MAX_INBOX_BYTES = 20 * 1024 * 1024
@@ -21,9 +37,8 @@ export const DEFAULT_RECHECK_MS = 500
  */
 export const DEFAULT_BATCH_ROWS = 5_000
 
-export const PROCESSED_FOLDER = 'processed'
-export const REJECTED_FOLDER = 'rejected'
-export const DUPLICATES_FOLDER = 'duplicates'
+/** A file whose import fails (throws: not row rejects) this many runs in a row is moved to rejected/. */
+export const MAX_FAILED_IMPORTS = 2
 
 export interface InboxServiceDeps {
   importer: Pick<ImportService, 'importInBatches'>
@@ -63,7 +78,7 @@ export type InboxFileOutcome =
       file: InboxFile
       moveError: string | null
     }
-  | { name: string; outcome: 'being_written'; reason: string }
+  | LeftEntry
   | { name: string; outcome: 'failed'; reason: string }
 
 export interface InboxRunOptions {
@@ -71,13 +86,6 @@ export interface InboxRunOptions {
   runId: number | null
   progress?: (done: number, total: number | null) => void
   signal?: AbortSignal
-}
-
-interface Candidate {
-  name: string
-  size: number
-  mtimeMs: number
-  registerFirst: boolean
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -107,18 +115,43 @@ export class InboxService {
     return this.deps.inboxDir
   }
 
-  /** Reads every settled CSV file in the inbox folder (not its subfolders), one at a time. One file never stops the rest. */
+  /**
+   * Reads every settled CSV file in the inbox folder (not its subfolders), one at a time. One file never stops the
+   * rest. Every entry left alone is in the outcomes with its reason, and recorded for the run log and morning page.
+   */
   async processInbox(options: InboxRunOptions): Promise<InboxFileOutcome[]> {
     await this.markFilesAlreadyMoved()
     const outcomes: InboxFileOutcome[] = []
-    const { ready, waiting } = await this.settledCandidates()
-    outcomes.push(...waiting)
+    const { ready, left } = await listInbox(this.deps.inboxDir, {
+      maxBytes: this.maxBytes,
+      settleMs: this.settleMs,
+      recheckMs: this.recheckMs,
+      sleep: this.sleep,
+    })
+    for (const entry of left) {
+      this.deps.logger?.info({ file: entry.name, reason: entry.reason }, 'inbox entry left in the inbox')
+    }
+    outcomes.push(...left)
     options.progress?.(0, ready.length)
     for (const [index, candidate] of ready.entries()) {
       if (options.signal?.aborted) break
       outcomes.push(await this.processOne(candidate, options.runId))
       options.progress?.(index + 1, ready.length)
     }
+    await this.deps.files.recordSkipped(
+      options.runId,
+      outcomes.flatMap((entry) =>
+        entry.outcome === 'skipped' || entry.outcome === 'being_written'
+          ? [
+              {
+                name: entry.name,
+                code: entry.outcome === 'skipped' ? entry.code : 'being_written',
+                reason: entry.reason,
+              },
+            ]
+          : [],
+      ),
+    )
     return outcomes
   }
 
@@ -129,6 +162,11 @@ export class InboxService {
 
   async filesForRun(runId: number): Promise<InboxFile[]> {
     return this.deps.files.listForRun(runId)
+  }
+
+  /** The entries the run left in the inbox unread, and why ("still being written", "a symbolic link"...). */
+  async skippedForRun(runId: number): Promise<InboxSkippedEntry[]> {
+    return this.deps.files.skippedForRun(runId)
   }
 
   /** "Council files: last file received ..." */
@@ -158,12 +196,49 @@ export class InboxService {
         return { name, outcome: 'moved_after_crash', file: unmoved, moveError }
       }
       const earlier = await this.deps.files.findImportedByHash(contentHash)
-      if (earlier) return await this.recordDuplicate(candidate, contentHash, earlier, runId)
-      return await this.importNew(candidate, contentHash, runId)
+      const outcome = earlier
+        ? await this.recordDuplicate(candidate, contentHash, earlier, runId)
+        : await this.importNew(candidate, contentHash, runId)
+      await this.deps.files.clearFailures(name)
+      return outcome
     } catch (error) {
-      const reason = `could not be processed (${(error as Error).message}); it stays in the inbox for the next run`
       this.deps.logger?.warn({ err: error, file: name }, 'inbox file failed')
-      return { name, outcome: 'failed', reason }
+      return this.failed(candidate, runId, (error as Error).message)
+    }
+  }
+
+  /**
+   * A file whose import threw (not row rejects: a database error, a file that cannot be read...) stays for the next
+   * run; failing again, it is moved to rejected/ with the reason beside it, so it never blocks a later night.
+   */
+  private async failed(candidate: Candidate, runId: number | null, message: string): Promise<InboxFileOutcome> {
+    const { name } = candidate
+    try {
+      const failures = await this.deps.files.noteFailure({
+        name,
+        sizeBytes: candidate.size,
+        mtimeMs: candidate.mtimeMs,
+        error: message,
+      })
+      if (failures < MAX_FAILED_IMPORTS) {
+        return {
+          name,
+          outcome: 'failed',
+          reason:
+            `could not be processed (${message}); it stays in the inbox for the next run, ` +
+            'and is moved to rejected/ if it fails again',
+        }
+      }
+      const fileError =
+        `The import failed in ${failures} runs in a row (last: ${message}): the file was moved aside so it does ` +
+        'not block later nights. Check it, then put it back in the inbox.'
+      const outcome = await this.recordUnread(candidate, runId, fileError)
+      await this.deps.files.clearFailures(name)
+      return outcome
+    } catch (error) {
+      // The database itself is failing: nothing can be counted or recorded; the file stays.
+      this.deps.logger?.warn({ err: error, file: name }, 'inbox failure could not be recorded')
+      return { name, outcome: 'failed', reason: `could not be processed (${message}); it stays in the inbox` }
     }
   }
 
@@ -278,7 +353,10 @@ export class InboxService {
     return { name: candidate.name, outcome: 'recorded', file, touchedServiceIds: [], moveError }
   }
 
-  /** A file refused before it was read (too large): recorded without a hash and moved to rejected/ with its reason. */
+  /**
+   * A file refused before it was read (too large), or set aside after failing again: recorded without a hash and
+   * moved to rejected/ with its reason.
+   */
   private async recordUnread(candidate: Candidate, runId: number | null, fileError: string): Promise<InboxFileOutcome> {
     const file = await this.deps.files.record({
       contentHash: null,
@@ -339,89 +417,6 @@ export class InboxService {
   }
 
   /**
-   * The inbox's CSV files, split into those ready to read and those still being written: a `.part` (or any non-.csv)
-   * name is not a candidate at all; a file modified in the last few seconds, or whose size or modification time
-   * changes between two looks a moment apart, waits for the next run. Register files (services) go first, as the other
-   * kinds name services; then oldest first.
-   */
-  private async settledCandidates(): Promise<{ ready: Candidate[]; waiting: InboxFileOutcome[] }> {
-    const names = await this.csvNames()
-    const first = await this.look(names)
-    const waiting: InboxFileOutcome[] = []
-    const now = Date.now()
-    const settled = first.filter((candidate) => {
-      if (now - candidate.mtimeMs < this.settleMs) {
-        waiting.push({ name: candidate.name, outcome: 'being_written', reason: 'it was modified moments ago' })
-        return false
-      }
-      return true
-    })
-    if (settled.length > 0 && this.recheckMs > 0) await this.sleep(this.recheckMs)
-    const second = new Map((await this.look(settled.map((c) => c.name))).map((c) => [c.name, c]))
-    const ready: Candidate[] = []
-    for (const candidate of settled) {
-      const again = second.get(candidate.name)
-      if (!again) continue
-      if (again.size !== candidate.size || again.mtimeMs !== candidate.mtimeMs) {
-        waiting.push({ name: candidate.name, outcome: 'being_written', reason: 'its size changed between two looks' })
-        continue
-      }
-      ready.push({ ...candidate, registerFirst: await this.looksLikeRegister(candidate) })
-    }
-    for (const { name, reason } of waiting as Array<{ name: string; reason: string }>) {
-      this.deps.logger?.info({ file: name, reason }, 'inbox file left for the next run')
-    }
-    ready.sort(
-      (a, b) =>
-        Number(b.registerFirst) - Number(a.registerFirst) || a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name),
-    )
-    return { ready, waiting }
-  }
-
-  private async csvNames(): Promise<string[]> {
-    let entries: import('node:fs').Dirent[]
-    try {
-      entries = await fs.readdir(this.deps.inboxDir, { withFileTypes: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
-    }
-    return entries
-      .filter((entry) => entry.isFile() && isInboxCsvName(entry.name))
-      .map((entry) => entry.name)
-      .sort()
-  }
-
-  private async look(names: string[]): Promise<Candidate[]> {
-    const candidates: Candidate[] = []
-    for (const name of names) {
-      const stat = await fs.stat(this.inInbox(name)).catch(() => null)
-      if (stat?.isFile()) candidates.push({ name, size: stat.size, mtimeMs: stat.mtimeMs, registerFirst: false })
-    }
-    return candidates
-  }
-
-  /** Whether the header (first line) is the register's: a guess for ordering only, the import decides the kind. */
-  private async looksLikeRegister(candidate: Candidate): Promise<boolean> {
-    if (candidate.size > this.maxBytes) return false
-    const handle = await fs.open(this.inInbox(candidate.name), 'r').catch(() => null)
-    if (!handle) return false
-    try {
-      const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0)
-      const firstLine =
-        buffer
-          .subarray(0, bytesRead)
-          .toString('utf8')
-          .replace(/^\uFEFF/, '')
-          .split(/\r?\n/)[0] ?? ''
-      const columns = firstLine.split(',').map((cell) => cell.trim().replace(/^"|"$/g, ''))
-      return recogniseKind(columns).kind === 'services'
-    } finally {
-      await handle.close()
-    }
-  }
-
-  /**
    * `folder/name` relative to the inbox, or `folder/<stem>-2.csv`, `-3`... when a file of that name (or its reject
    * report) is already there: a later file of the same name never replaces an earlier one.
    */
@@ -446,11 +441,6 @@ async function* hashing(chunks: AsyncIterable<Buffer>, hash: Hash): AsyncGenerat
     hash.update(chunk)
     yield chunk
   }
-}
-
-/** `*.csv` (any case), not hidden and not an Excel lock file; `x.csv.part` and other names are left alone. */
-export function isInboxCsvName(name: string): boolean {
-  return /\.csv$/i.test(name) && !name.startsWith('.') && !name.startsWith('~$')
 }
 
 /** The reject report beside a rejected file: `intelligence.csv` → `intelligence.rejects.csv`. */

@@ -247,6 +247,9 @@ describe('InboxService', () => {
     })
     const outcomes = await growing.processInbox({ runId: null })
     expect(outcomes).toEqual([
+      // Not read, and said so (issue 14): the hidden file and the .part are reported, not silently left.
+      { name: '.hidden.csv', outcome: 'skipped', code: 'hidden', reason: expect.stringContaining('hidden name') },
+      { name: 'export.csv.part', outcome: 'skipped', code: 'not_csv', reason: expect.stringContaining('.csv') },
       { name: 'fresh.csv', outcome: 'being_written', reason: 'it was modified moments ago' },
       { name: 'growing.csv', outcome: 'being_written', reason: 'its size changed between two looks' },
     ])
@@ -259,6 +262,8 @@ describe('InboxService', () => {
     for (const name of ['fresh.csv', 'growing.csv']) fs.utimesSync(path.join(inboxDir, name), old, old)
     const next = await inbox().processInbox({ runId: null })
     expect(next.map((o) => [o.name, o.outcome])).toEqual([
+      ['.hidden.csv', 'skipped'],
+      ['export.csv.part', 'skipped'],
       ['fresh.csv', 'recorded'],
       ['growing.csv', 'recorded'],
     ])

@@ -25,8 +25,8 @@ export function inboxStep(inbox: Pick<InboxService, 'processInbox' | 'inboxDir'>
 /**
  * The run's counts over every file read: rows read; matched = rows imported or already known; changed = rows
  * imported; unchanged = rows already known; rejected = rows rejected plus files refused whole. Each reject names its
- * file (and row). Duplicate files are not rejects (see InboxService.filesForRun); a file still being written is listed
- * as a warning, not counted as rejected.
+ * file (and row). Duplicate files are not rejects (see InboxService.filesForRun); a file still being written, and
+ * every other entry left alone (a hidden name, a link, a pipe...), is listed as a warning, not counted as rejected.
  */
 export function summariseInboxRun(outcomes: readonly InboxFileOutcome[]): SourceStepResult {
   const result: SourceStepResult = { read: 0, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }
@@ -57,6 +57,10 @@ export function summariseInboxRun(outcomes: readonly InboxFileOutcome[]): Source
       case 'being_written':
         // A warning, not a reject: the file is read by the next run.
         result.rejects.push({ record: outcome.name, reason: `left in the inbox for the next run: ${outcome.reason}` })
+        break
+      case 'skipped':
+        // A warning too: the entry stays as it is, and every run says so until someone moves or renames it.
+        result.rejects.push({ record: outcome.name, reason: `left in the inbox, not read: ${outcome.reason}` })
         break
     }
   }
