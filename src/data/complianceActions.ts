@@ -26,11 +26,23 @@ export const ACTION_KIND_LABELS: Record<ActionKind, string> = {
   termination: 'Termination',
 }
 
+/** The actions that are an indicator's fact, entered once (SPEC §9): the indicator each one is. */
+export const ACTION_FACTS: Partial<Record<ActionKind, { indicator: string; value: string }>> = {
+  default_notice: { indicator: 'default_notice', value: 'default_notice' },
+  suspension_of_new_placements: { indicator: 'embargo', value: 'embargo' },
+}
+
+/** The observation source of a fact recorded by opening a compliance action. */
+export const ACTION_SOURCE = 'compliance_action'
+
 export interface ComplianceAction {
   id: number
   serviceId: number
   kind: ActionKind
   owner: string
+  reference: string | null
+  /** The indicator fact this action is (a default notice, a suspension), or null. */
+  observationId: number | null
   /** ISO dates. */
   openedOn: string
   dueOn: string | null
@@ -47,6 +59,7 @@ export interface NewComplianceAction {
   serviceId: number
   kind: ActionKind
   owner: string
+  reference?: string | null
   openedOn: string
   dueOn: string | null
   notes: string | null
@@ -73,6 +86,8 @@ interface ActionRow {
   service_id: number
   kind: ActionKind
   owner: string
+  reference: string | null
+  observation_id: number | null
   opened_on: string
   due_on: string | null
   closed_on: string | null
@@ -95,6 +110,8 @@ function toAction(row: ActionRow): ComplianceAction {
     serviceId: row.service_id,
     kind: row.kind,
     owner: row.owner,
+    reference: row.reference,
+    observationId: row.observation_id,
     openedOn: row.opened_on,
     dueOn: row.due_on,
     closedOn: row.closed_on,
@@ -116,6 +133,7 @@ function auditView(action: ComplianceAction): Record<string, unknown> {
     actionId: action.id,
     kind: action.kind,
     owner: action.owner,
+    reference: action.reference,
     openedOn: action.openedOn,
     dueOn: action.dueOn,
     closedOn: action.closedOn,
@@ -148,9 +166,20 @@ export class ComplianceActionsRepository {
         'SELECT service_id, opened_on FROM compliance_actions WHERE kind = ? ORDER BY service_id, opened_on',
       ),
       insert: db.prepare(
-        `INSERT INTO compliance_actions (service_id, kind, owner, opened_on, due_on, notes, created_by, created_at,
-           updated_at)
-         VALUES (@serviceId, @kind, @owner, @openedOn, @dueOn, @notes, @actor, @now, @now)`,
+        `INSERT INTO compliance_actions (service_id, kind, owner, reference, opened_on, due_on, notes, created_by,
+           created_at, updated_at)
+         VALUES (@serviceId, @kind, @owner, @reference, @openedOn, @dueOn, @notes, @actor, @now, @now)`,
+      ),
+      insertFact: db.prepare(
+        `INSERT INTO observations (service_id, indicator, source, natural_key, observed_on, end_date, value, detail,
+           reference, entered_by, recorded_at, supersedes_id)
+         VALUES (@serviceId, @indicator, '${ACTION_SOURCE}', @naturalKey, @observedOn, @endDate, @value, '{}',
+           @reference, @actor, @now, @supersedes)`,
+      ),
+      linkFact: db.prepare('UPDATE compliance_actions SET observation_id = @observationId WHERE id = @id'),
+      factById: db.prepare<[number], { id: number; indicator: string; value: string; observed_on: string; reference: string | null }>(
+        `SELECT o.id, o.indicator, o.value, o.observed_on, o.reference FROM observations o WHERE o.id = ?
+           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)`,
       ),
       close: db.prepare(
         `UPDATE compliance_actions SET closed_on = @closedOn, outcome = @outcome, closed_by = @actor, updated_at = @now
@@ -164,8 +193,25 @@ export class ComplianceActionsRepository {
     const now = new Date().toISOString()
     return this.db
       .transaction((): ComplianceAction => {
-        const result = this.statements.insert.run({ ...input, actor, now })
-        const action = toAction(this.statements.byId.get(Number(result.lastInsertRowid)) as ActionRow)
+        const result = this.statements.insert.run({ ...input, reference: input.reference ?? null, actor, now })
+        const id = Number(result.lastInsertRowid)
+        const fact = ACTION_FACTS[input.kind]
+        if (fact) {
+          const inserted = this.statements.insertFact.run({
+            serviceId: input.serviceId,
+            indicator: fact.indicator,
+            value: fact.value,
+            naturalKey: `action:${id}`,
+            observedOn: input.openedOn,
+            endDate: null,
+            reference: input.reference ?? null,
+            actor,
+            now,
+            supersedes: null,
+          })
+          this.statements.linkFact.run({ id, observationId: Number(inserted.lastInsertRowid) })
+        }
+        const action = toAction(this.statements.byId.get(id) as ActionRow)
         appendAuditEntry(
           this.db,
           {
@@ -191,6 +237,23 @@ export class ComplianceActionsRepository {
         if (!before) return { ok: false, reason: 'not_found' }
         if (this.statements.close.run({ id, ...closure, actor, now }).changes === 0) {
           return { ok: false, reason: 'already_closed', action: toAction(before) }
+        }
+        // Closing the action ends the fact it is: the notice resolved, the suspension lifted, on the date closed.
+        const fact = before.observation_id === null ? undefined : this.statements.factById.get(before.observation_id)
+        if (fact) {
+          const inserted = this.statements.insertFact.run({
+            serviceId: before.service_id,
+            indicator: fact.indicator,
+            value: fact.value,
+            naturalKey: `action:${id}:closed`,
+            observedOn: fact.observed_on,
+            endDate: closure.closedOn,
+            reference: fact.reference,
+            actor,
+            now,
+            supersedes: fact.id,
+          })
+          this.statements.linkFact.run({ id, observationId: Number(inserted.lastInsertRowid) })
         }
         const action = toAction(this.statements.byId.get(id) as ActionRow)
         appendAuditEntry(

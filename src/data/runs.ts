@@ -219,13 +219,14 @@ export class RunRepository {
         `SELECT * FROM refresh_runs WHERE published_at IS NOT NULL AND cause = ? ORDER BY id DESC LIMIT 1`,
       ),
       namedChangesBetween: db.prepare<
-        { since: string; until: string; limit: number },
+        { since: string; until: string; limit: number; fromRunId: number | null },
         RagChangeRow & NamedRow & { cause: RunCause | null; kind: RunKind; trigger: string | null }
       >(
         `SELECT c.*, s.ref, s.name, p.name AS provider_name, r.cause, r.kind, r.trigger
          FROM rag_changes c JOIN refresh_runs r ON r.id = c.run_id
            JOIN services s ON s.id = c.service_id JOIN providers p ON p.id = s.provider_id
-         WHERE c.at >= @since AND c.at < @until ORDER BY c.at DESC, c.id DESC LIMIT @limit`,
+         WHERE CASE WHEN @fromRunId IS NULL THEN c.at >= @since ELSE c.run_id >= @fromRunId END AND c.at < @until
+         ORDER BY c.at DESC, c.id DESC LIMIT @limit`,
       ),
       lastPublished: db.prepare<[string, string], RunRow>(
         `SELECT * FROM refresh_runs WHERE published_at IS NOT NULL AND (? = '' OR kind = ?) ORDER BY id DESC LIMIT 1`,
@@ -420,9 +421,18 @@ export class RunRepository {
     return row ? toRun(row) : null
   }
 
-  /** RAG changes made in [since, until), newest first, whatever runs made them, each with its cause. */
-  async namedChangesBetween(since: string, until: string, limit = 2000): Promise<NamedRagChange[]> {
-    return this.statements.namedChangesBetween.all({ since, until, limit }).map((row) => ({
+  /**
+   * RAG changes made in [since, until), newest first, whatever runs made them, each with its cause. With `fromRunId`:
+   * the changes of that run and every later one instead of those from `since` (a run's start and the last change
+   * before it can share a millisecond).
+   */
+  async namedChangesBetween(
+    since: string,
+    until: string,
+    options: { fromRunId?: number; limit?: number } = {},
+  ): Promise<NamedRagChange[]> {
+    const query = { since, until, limit: options.limit ?? 2000, fromRunId: options.fromRunId ?? null }
+    return this.statements.namedChangesBetween.all(query).map((row) => ({
       id: row.id,
       runId: row.run_id,
       serviceId: row.service_id,

@@ -2,6 +2,8 @@ import { Router } from 'express'
 import type { Services } from '../services/container.js'
 import { detailToApi, historyToApi, listedToApi } from '../services/presenters.js'
 import { sendApiError } from './apiErrors.js'
+import { actionToApi } from './apiActions.js'
+import { canSeeIntelligence } from './servicePage.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 
 /** The read side of the JSON API (SPEC §9), for the council's BI tools. */
@@ -25,7 +27,13 @@ export function apiReadRoutes(services: Services): Router {
     const detail = await services.dashboard.serviceDetail(req.params.ref)
     if (!detail)
       return sendApiError(res, 404, 'Service not found', [{ field: 'ref', message: `No service ${req.params.ref}` }])
-    res.json(detailToApi(detail))
+    // SPEC §9: the open compliance actions; their notes and references for compliance and admin only.
+    const { actions } = await services.compliance.serviceCompliance(detail.service.id)
+    const withNotes = canSeeIntelligence(req.user?.role)
+    res.json({
+      ...detailToApi(detail),
+      actions: actions.filter((action) => action.closedOn === null).map((action) => actionToApi(action, withNotes)),
+    })
   })
 
   router.get('/refresh-runs', async (req, res) => {

@@ -89,9 +89,10 @@ export function apiChangesRoutes(services: Services): Router {
   router.get('/changes', async (req, res) => {
     const parsed = changesQuerySchema.safeParse(req.query)
     if (!parsed.success) return sendApiError(res, 400, 'Invalid query', fieldErrors(parsed.error))
-    const since = parsed.data.since ?? (await services.runs.lastOvernightRun())?.startedAt ?? null
+    const overnight = parsed.data.since ? null : await services.runs.lastOvernightRun()
+    const since = parsed.data.since ?? overnight?.startedAt ?? null
     const until = parsed.data.until ?? new Date(Date.now() + 1000).toISOString()
-    const changes = since === null ? [] : await services.dashboard.changesBetween(since, until)
+    const changes = since === null ? [] : await services.dashboard.changesBetween(since, until, overnight?.id)
     res.json({
       since,
       until,

@@ -123,6 +123,7 @@ export function indicatorLabel(key: string): string {
 
 export function sourceLabel(source: string | null | undefined): string {
   if (!source) return ''
+  if (source === 'compliance_action') return 'Compliance action'
   return SOURCE_LABELS[source as Source] ?? source
 }
 

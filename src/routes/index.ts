@@ -2,6 +2,7 @@ import type { Router } from 'express'
 import type { Services } from '../services/container.js'
 import { apiReadRoutes } from './api.js'
 import { apiChangesRoutes } from './changes.js'
+import { apiActionsRoutes } from './apiActions.js'
 import { dashboardRoutes } from './dashboard.js'
 import { servicePageRoutes } from './servicePage.js'
 // Feature imports: keep each feature's lines inside its own region.
@@ -88,6 +89,7 @@ export function apiRouters(services: Services): Router[] {
   return [
     apiReadRoutes(services),
     apiChangesRoutes(services),
+    apiActionsRoutes(services),
     // region: refresh-admin
     // endregion
     // region: dps

@@ -2,6 +2,7 @@ import { Router } from 'express'
 import { CQC_MIX_KEYS, MIX_DIMENSIONS, QUALITY_MIX_KEYS, RAG_MIX_KEYS } from '../domain/market.js'
 import { INDICATOR_KEYS, INTELLIGENCE_KINDS, RAGS, SERVICE_TYPES } from '../domain/vocabulary.js'
 import { RUN_CAUSES } from '../data/runs.js'
+import { ACTION_KINDS } from '../data/complianceActions.js'
 
 /**
  * The OpenAPI 3.1 description of `/api/v1` (SPEC §9), served at `/api/v1/openapi.json`. Schemas are JSON Schema
@@ -67,8 +68,9 @@ const schemas: Record<string, Schema> = {
       eligible: { type: ['boolean', 'null'] },
       indicators: { type: 'array', items: ref('Indicator'), minItems: INDICATOR_KEYS.length },
       history: arrayOf(object({ at: str, rag: ref('Rag') })),
+      actions: arrayOf(ref('Action')),
     },
-    ['history', 'eligible'],
+    ['history', 'eligible', 'actions'],
   ),
   ServiceList: object({ total: int, page: int, pageSize: int, services: arrayOf(ref('Service')) }),
   SourceRun: object({
@@ -105,6 +107,34 @@ const schemas: Record<string, Schema> = {
     sources: arrayOf(ref('SourceRun')),
   }),
   RefreshRunList: object({ runs: arrayOf(ref('RefreshRun')) }),
+  Action: object(
+    {
+      id: int,
+      kind: { type: 'string', enum: [...ACTION_KINDS] },
+      owner: str,
+      openedOn: isoDate,
+      dueOn: nullable(isoDate),
+      closedOn: nullable(isoDate),
+      reference: nullableString,
+      notes: { ...nullableString, description: 'Compliance and admin only' },
+      indicator: { type: ['string', 'null'], description: 'The indicator this action is the fact of, if any' },
+    },
+    ['notes'],
+  ),
+  ActionInput: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: [...ACTION_KINDS] },
+      openedOn: isoDate,
+      dueOn: isoDate,
+      reference: str,
+      notes: str,
+      owner: { type: 'string', description: 'Default: the caller' },
+    },
+    required: ['kind', 'openedOn'],
+    additionalProperties: false,
+  },
+  ActionCreated: object({ service: str, action: ref('Action'), rag: nullable(ref('Rag')) }),
   RagChange: object({
     service: object({ ref: str, name: str, provider: str }),
     from: nullable(ref('Rag')),
@@ -368,6 +398,20 @@ const paths: Record<string, unknown> = {
       responses: {
         '201': answer('Recorded', ref('IntelligenceCreated')),
         '400': errorAnswer('Invalid row; details name the fields'),
+        '404': errorAnswer('No such service'),
+        ...WRITE_ERRORS,
+      },
+    },
+  },
+  '/services/{ref}/actions': {
+    post: {
+      summary: 'Opens a compliance action (compliance, admin); a default notice or suspension moves the RAG at once',
+      operationId: 'openAction',
+      parameters: [pathParam('ref')],
+      requestBody: { required: true, content: json(ref('ActionInput')) },
+      responses: {
+        '201': answer('Opened', ref('ActionCreated')),
+        '400': errorAnswer('Invalid action; details name the fields'),
         '404': errorAnswer('No such service'),
         ...WRITE_ERRORS,
       },

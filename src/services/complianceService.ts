@@ -23,6 +23,7 @@ export const ACTION_PLAN_DUE_DAYS = 14
 export const REASON_MAX_LENGTH = 1000
 export const OWNER_MAX_LENGTH = 200
 export const NOTES_MAX_LENGTH = 5000
+export const REFERENCE_MAX_LENGTH = 100
 
 export interface FieldError {
   field: string
@@ -40,6 +41,7 @@ export interface OverrideInput {
 export interface NewActionInput {
   kind: ActionKind
   owner: string
+  reference: string | null
   openedOn: string
   dueOn: string | null
   notes: string | null
@@ -131,6 +133,7 @@ export function newActionSchema(today: string) {
           if (value !== null && !isIsoDate(value))
             ctx.addIssue({ code: 'custom', message: 'The due date must be a real date' })
         }),
+      reference: optionalText(REFERENCE_MAX_LENGTH, 'The reference'),
       notes: optionalText(NOTES_MAX_LENGTH, 'Notes'),
     })
     .superRefine((action, ctx) => {
@@ -303,7 +306,12 @@ export class ComplianceService {
     let dueOn = input.value.dueOn
     if (input.value.kind === 'action_plan' && dueOn === null)
       dueOn = (await this.actionPlanDueFor(serviceId))?.dueOn ?? null
-    return { ok: true, value: await this.deps.actions.open({ serviceId, ...input.value, dueOn }, actor) }
+    const action = await this.deps.actions.open({ serviceId, ...input.value, dueOn }, actor)
+    // A default notice or a suspension is an indicator's fact: the RAG moves before the answer.
+    if (action.observationId !== null) {
+      await this.deps.risk.recomputeServices([serviceId], `action opened: ${action.kind} by ${actor}`)
+    }
+    return { ok: true, value: action }
   }
 
   /** Closes an open action; an action already closed gives a form error rather than a second closure. */
@@ -311,6 +319,9 @@ export class ComplianceService {
     const input = validate(closureSchema(this.deps.today(), action.openedOn), raw)
     if (!input.ok) return input
     const closed = await this.deps.actions.close(action.id, input.value, actor)
+    if (closed.ok && closed.action.observationId !== null) {
+      await this.deps.risk.recomputeServices([action.serviceId], `action closed: ${action.kind} by ${actor}`)
+    }
     if (closed.ok) return { ok: true, value: closed.action }
     return { ok: false, errors: [{ field: '(form)', message: 'This action has already been closed' }] }
   }

@@ -103,21 +103,19 @@ export class DashboardService {
    * hand, a rule set saved and reverted or an entry made by day adds to the night's changes and never hides them.
    */
   async changesIn(period: ChangePeriod, overnightRun?: RefreshRun | null): Promise<ChangesInPeriod> {
-    let since: string | null
-    if (period === 'overnight') {
-      const run = overnightRun === undefined ? await this.deps.runs.lastOvernightRun() : overnightRun
-      since = run?.startedAt ?? null
-    } else {
-      since = new Date(Date.now() - PERIOD_DAYS[period] * 86_400_000).toISOString()
+    if (period !== 'overnight') {
+      const since = new Date(Date.now() - PERIOD_DAYS[period] * 86_400_000).toISOString()
+      return { period, since, changes: await this.changesBetween(since, '9999-12-31') }
     }
-    if (since === null) return { period, since, changes: [] }
-    return { period, since, changes: await this.changesBetween(since, '9999-12-31') }
+    const run = overnightRun === undefined ? await this.deps.runs.lastOvernightRun() : overnightRun
+    if (!run) return { period, since: null, changes: [] }
+    return { period, since: run.startedAt, changes: await this.changesBetween(run.startedAt, '9999-12-31', run.id) }
   }
 
-  /** RAG changes in [since, until), newest first, each with its service's names and its cause. */
-  async changesBetween(since: string, until: string): Promise<ChangedService[]> {
+  /** RAG changes in [since, until) (and by runs from `fromRunId` on), newest first, with names and cause. */
+  async changesBetween(since: string, until: string, fromRunId?: number): Promise<ChangedService[]> {
     // One query joining the names (it was one services lookup per changed service: ~300 on a national night).
-    const changes = await this.deps.runs.namedChangesBetween(since, until)
+    const changes = await this.deps.runs.namedChangesBetween(since, until, { fromRunId })
     return changes.map(({ ref, name, providerName, cause, trigger: _trigger, ...change }) => ({
       change,
       ref,

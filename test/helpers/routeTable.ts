@@ -157,6 +157,7 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   { method: 'GET', path: '/api/v1/refresh-runs', access: ALL },
   { method: 'GET', path: '/api/v1/changes', access: ALL },
   { method: 'POST', path: '/api/v1/services/:ref/intelligence', access: STAFF },
+  { method: 'POST', path: '/api/v1/services/:ref/actions', access: STAFF },
   { method: 'GET', path: '/api/v1/market', access: ALL },
   { method: 'GET', path: '/api/v1/providers', access: ALL },
   { method: 'GET', path: '/api/v1/providers/:id', access: ALL },

@@ -127,6 +127,38 @@ describe('real answers conform to the document', () => {
     )
   })
 
+  it('POST /services/{ref}/actions, and the actions in GET /services/{ref}', async () => {
+    const csrf = await compliance.csrf('/')
+    const ref = (await assessor.agent.get('/api/v1/services?rag=green&pageSize=1')).body.services[0].ref as string
+    const opened = await compliance.agent
+      .post(`/api/v1/services/${ref}/actions`)
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'default_notice', openedOn: '2026-11-01', reference: 'DN-OPENAPI-1', notes: 'n' })
+    expect(opened.status).toBe(201)
+    expectConforms('/services/{ref}/actions', 'post', 201, opened.body)
+    const invalid = await compliance.agent
+      .post(`/api/v1/services/${ref}/actions`)
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'nonsense' })
+    expect(invalid.status).toBe(400)
+    expectConforms('/services/{ref}/actions', 'post', 400, invalid.body)
+    const missing = await compliance.agent
+      .post('/api/v1/services/NO-SUCH-SERVICE/actions')
+      .set('x-csrf-token', csrf)
+      .send({ kind: 'action_plan', openedOn: '2026-11-01' })
+    expect(missing.status).toBe(404)
+    expectConforms('/services/{ref}/actions', 'post', 404, missing.body)
+    const refused = await assessor.agent
+      .post(`/api/v1/services/${ref}/actions`)
+      .set('x-csrf-token', await assessor.csrf('/'))
+      .send({ kind: 'action_plan', openedOn: '2026-11-01' })
+    expect(refused.status).toBe(403)
+    expectConforms('/services/{ref}/actions', 'post', 403, refused.body)
+    const service = await compliance.agent.get(`/api/v1/services/${ref}`)
+    expect(service.body.actions).toHaveLength(1)
+    expectConforms('/services/{ref}', 'get', 200, service.body)
+  })
+
   it('POST /services/{ref}/intelligence and /dps/{id}/awards', async () => {
     const csrf = await compliance.csrf('/')
     const ref = (await assessor.agent.get('/api/v1/services?rag=green&pageSize=1')).body.services[0].ref as string
