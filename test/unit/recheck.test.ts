@@ -97,22 +97,33 @@ function recheckHolds(recheck: Recheck) {
   })
 }
 
+// Each case walks 1,500 days of judgements: seconds on an idle machine, far more on a loaded one.
+const WALK_TIMEOUT_MS = 120_000
+
 describe('recheckOn', () => {
   it('finds the day counts of the rule set, staleness and windows alike', () => {
     expect(ruleSetDayCounts(DEFAULT_RULE_SET)).toEqual(expect.arrayContaining([90, 180, 365, 730, 1095]))
   })
 
-  it('no judgement changes before its recheck date (seeded cases walked day by day)', () => {
-    fc.assert(recheckHolds(recheckOn), { numRuns: 120, seed: SEED })
-  })
+  it(
+    'no judgement changes before its recheck date (seeded cases walked day by day)',
+    () => {
+      fc.assert(recheckHolds(recheckOn), { numRuns: 120, seed: SEED })
+    },
+    WALK_TIMEOUT_MS,
+  )
 
   // shiftN is a margin for a rule comparing ages with >= rather than >; no current indicator does, so leaving it
   // out misses nothing. Every other kind is needed: without it the walk above finds a judgement that changed unseen.
   const needed = RECHECK_CANDIDATE_KINDS.filter((kind) => kind !== 'shiftN')
-  it.each(needed)('can fail: a recheck date computed without %s misses a change', (kind: RecheckCandidateKind) => {
-    const without: Recheck = (input) => recheckOnWithout(input, [kind])
-    expect(() => fc.assert(recheckHolds(without), { numRuns: 2000, seed: SEED })).toThrow(/Property failed/)
-  })
+  it.each(needed)(
+    'can fail: a recheck date computed without %s misses a change',
+    (kind: RecheckCandidateKind) => {
+      const without: Recheck = (input) => recheckOnWithout(input, [kind])
+      expect(() => fc.assert(recheckHolds(without), { numRuns: 2000, seed: SEED })).toThrow(/Property failed/)
+    },
+    WALK_TIMEOUT_MS,
+  )
 
   const observation = (overrides: Partial<Observation>): Observation => ({
     id: 1,
