@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { describeAge, daysBetween } from '../domain/dates.js'
 import {
   INDICATOR_LABELS,
@@ -88,7 +89,7 @@ function dateTimeFormat(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** Recent answers: a dashboard shows the same few run timestamps on every row of its changes list. */
-const formatted = new Map<string, string>()
+const formatted = new LRUCache<string, string>({ max: 10_000 })
 
 /** "14 March 2026 at 02:04" in the council's time zone. */
 export function formatDateTime(iso: string | null | undefined, timeZone: string): string {
@@ -101,7 +102,6 @@ export function formatDateTime(iso: string | null | undefined, timeZone: string)
   const parts = dateTimeFormat(timeZone).formatToParts(date)
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
   const text = `${get('day')} ${get('month')} ${get('year')} at ${get('hour')}:${get('minute')}`
-  if (formatted.size >= 10_000) formatted.clear()
   formatted.set(key, text)
   return text
 }

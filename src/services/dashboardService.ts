@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { Observation } from '../domain/observation.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { Rag } from '../domain/vocabulary.js'
@@ -57,7 +58,7 @@ export interface DashboardServiceDeps {
 /** Read use cases behind the dashboard, the service page and the JSON API. */
 export class DashboardService {
   /** The last views by filter, kept until what they show may have changed (see ServiceListingRepository.dataVersion). */
-  private readonly views = new Map<string, { version: string; view: DashboardView }>()
+  private readonly views = new LRUCache<string, { version: string; view: DashboardView }>({ max: 100 })
 
   constructor(private readonly deps: DashboardServiceDeps) {}
 
@@ -69,7 +70,6 @@ export class DashboardService {
     if (known && known.version === version) return { ...known.view }
     const view = await this.computeDashboard(filter, period)
     if (version !== null) {
-      if (this.views.size >= 100) this.views.clear()
       this.views.set(key, { version, view })
     }
     return { ...view }

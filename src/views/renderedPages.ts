@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Application, Response } from 'express'
 import Handlebars from 'handlebars'
+import { LRUCache } from 'lru-cache'
 
 /** Set in `res.locals` while a page's render is read for its tables (`?format=csv`, routes/exports.ts), not sent. */
 export const TABLES_ONLY = 'tablesOnly'
@@ -48,26 +49,24 @@ function renderPageBody(app: Application, view: string, model: Record<string, un
  * The caller's key must name everything the body shows (the data's version, the date, the query).
  */
 export class RenderedPageCache {
-  private readonly pages = new Map<string, Promise<RenderedPage>>()
-  private readonly layouts = new Map<string, LayoutAround>()
+  private readonly pages: LRUCache<string, Promise<RenderedPage>>
+  private readonly layouts = new LRUCache<string, LayoutAround>({ max: MAX_LAYOUTS })
 
-  constructor(private readonly maxPages = 50) {}
+  constructor(maxPages = 50) {
+    this.pages = new LRUCache({ max: maxPages })
+  }
 
   /** Sends `view` with the model `build` makes, building and rendering it only when `key` is not already kept. */
   async send(res: Response, view: string, key: string, build: () => Promise<Record<string, unknown>>): Promise<void> {
     let page = this.pages.get(key)
-    if (page) {
-      // Most recently used last, so the oldest is the one dropped.
-      this.pages.delete(key)
-      this.pages.set(key, page)
-    } else {
-      page = this.renderPage(res.app, view, build)
+    if (!page) {
+      const rendering = this.renderPage(res.app, view, build)
       // Concurrent requests for the same page wait for one rendering; a failed one is not kept.
-      page.catch(() => {
-        if (this.pages.get(key) === page) this.pages.delete(key)
+      rendering.catch(() => {
+        if (this.pages.peek(key) === rendering) this.pages.delete(key)
       })
-      this.pages.set(key, page)
-      if (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value as string)
+      this.pages.set(key, rendering)
+      page = rendering
     }
     const { html, bytes, layout } = await page
     if (res.locals[TABLES_ONLY]) {
@@ -108,7 +107,6 @@ export class RenderedPageCache {
       head: html.slice(0, at).split(NONCE_MARKER),
       tail: html.slice(at + BODY_MARKER.length).split(NONCE_MARKER),
     }
-    if (this.layouts.size >= MAX_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value as string)
     this.layouts.set(key, around)
     return around
   }

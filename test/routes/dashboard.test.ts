@@ -359,6 +359,19 @@ describe('the kept (pre-rendered) dashboard page', () => {
     expect(built).toHaveBeenCalledTimes(2)
   })
 
+  it('keeps the views used most recently when full: a view asked all along survives a hundred others', async () => {
+    const own = createTestServices()
+    await seedSmallBorough(own)
+    const hot = { sort: 'name' as const }
+    const first = await own.dashboard.dashboard(hot)
+    for (let i = 0; i < 120; i++) {
+      await own.dashboard.dashboard({ q: `other ${i}` })
+      await own.dashboard.dashboard(hot)
+    }
+    // Kept, not built again: the same listing object as the first answer.
+    expect((await own.dashboard.dashboard(hot)).listing).toBe(first.listing)
+  })
+
   it('keeps a page per query, and still exports the page as CSV', async () => {
     const red = await assessor.agent.get('/?rag=red')
     const all = await assessor.agent.get('/')
