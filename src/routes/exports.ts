@@ -11,6 +11,7 @@ import { viewsDir } from '../views/setup.js'
 import { formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel } from './display.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 import { canSeeIntelligence, servicePageViewModel } from './servicePage.js'
+import { membershipRows } from './serviceMemberships.js'
 import { TABLES_ONLY } from '../views/renderedPages.js'
 
 const refSchema = z.string().trim().min(1).max(100)
@@ -134,13 +135,7 @@ export function exportRoutes(services: Services): Router {
         date: formatDate(indicator.date),
         stale: indicator.stale,
       })),
-      memberships: memberships.map((m) => ({
-        dps: m.dpsName,
-        lot: m.lotName,
-        status: m.status,
-        eligible: m.eligibility ? (m.eligibility.eligible ? 'Eligible' : 'Not eligible') : 'Not evaluated yet',
-        why: m.eligibility?.failingGates.map((gate) => gate.reason).join('; ') ?? '',
-      })),
+      memberships: membershipRows(memberships, services.config.TZ),
       actions: compliance?.actions.map((action) => ({
         kind: actionKindLabel(action.kind),
         owner: action.owner,

@@ -17,6 +17,7 @@ import {
   sourceLabel,
 } from './display.js'
 import type { SourceFreshness } from '../data/runs.js'
+import { membershipRows } from './serviceMemberships.js'
 
 const refSchema = z.string().trim().min(1).max(100)
 
@@ -169,7 +170,16 @@ export function servicePageRoutes(services: Services): Router {
     // Follow button, provider and report links, and the timeline (the market feature).
     const market = await servicePageAdditions(services, detail, req.user, req.query)
     const freshness = await services.runs.sourceFreshness()
-    res.render('pages/service', { ...servicePageViewModel(detail, services, role, freshness), compliance, market })
+    const memberships = membershipRows(
+      await services.dpsRepository.membershipsForService(detail.service.id),
+      services.config.TZ,
+    )
+    res.render('pages/service', {
+      ...servicePageViewModel(detail, services, role, freshness),
+      compliance,
+      market,
+      memberships,
+    })
   })
   return router
 }
