@@ -1,13 +1,7 @@
 import { appendAuditEntry } from './audit.js'
 import type { Db } from './database.js'
-import {
-  causesFirst,
-  gatesSchema,
-  type EligibilityResult,
-  type FailingGate,
-  type Gates,
-  type GatesInput,
-} from '../domain/eligibility.js'
+import type { AwardDecision, AwardFacts } from '../domain/award.js'
+import { gatesSchema, type EligibilityResult, type FailingGate, type Gates, type GatesInput } from '../domain/eligibility.js'
 import type { LotTier, MembershipStatus, ReferralLot } from '../domain/referral.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
@@ -182,6 +176,12 @@ export interface CurrentJudgement {
   snapshotId: number
   runId: number
   result: RiskResult
+}
+
+/** What the award transaction reads for its decision; the caller adds the live gate verdict and decides. */
+export interface AwardTransactionFacts extends Omit<AwardFacts, 'liveVerdict'> {
+  current: CurrentJudgement | null
+  gates: Gates
 }
 
 export type AwardRefusal = 'ineligible' | 'duplicate_reference' | 'not_found'
@@ -498,23 +498,6 @@ const AWARD_SELECT = `
   SELECT a.id, a.dps_id, a.lot_id, a.service_id, s.ref AS service_ref, a.weekly_hours, a.start_date, a.reference,
          a.contract_status, a.created_by, a.created_at
   FROM awards a JOIN services s ON s.id = a.service_id`
-
-/** Merges failing gates, one per gate name; the earlier list wins. */
-function mergeFailingGates(...lists: FailingGate[][]): FailingGate[] {
-  const byGate = new Map<string, FailingGate>()
-  for (const gate of lists.flat()) if (!byGate.has(gate.gate)) byGate.set(gate.gate, gate)
-  return [...byGate.values()]
-}
-
-function membershipReason(membership: Membership | undefined, lotName: string): FailingGate | null {
-  if (!membership) return { gate: 'membership', reason: `Not admitted to ${lotName}` }
-  if (membership.status === 'admitted') return null
-  const because = membership.reason ? `: ${membership.reason}` : ''
-  return {
-    gate: 'membership',
-    reason: `Membership of ${lotName} ${membership.status} since ${membership.statusChangedOn}${because}`,
-  }
-}
 
 /** DPS frameworks, lots, memberships, eligibility verdicts and events, review tasks and awards (SPEC §4). */
 export class DpsRepository {
@@ -929,15 +912,15 @@ export class DpsRepository {
   }
 
   /**
-   * Records an award only if, inside one immediate transaction: the lot belongs to the DPS, the service is an admitted
-   * member of it, its stored verdict is not ineligible, and `checkGate` passes on the service's published judgement
-   * and the DPS's gates, both read in that same transaction (so `checkGate` must be synchronous). A judgement published or a verdict stored by a
-   * concurrent write, even one whose eligibility has not been re-stored yet, therefore refuses the award rather than
-   * racing it: nothing read before the transaction decides.
+   * Records an award only if `decide` allows it on facts read inside the one immediate transaction that writes it: the
+   * lot (it must belong to the DPS), the service's membership and its stored verdict, the service's published judgement
+   * and the DPS's gates (so `decide` must be synchronous). A judgement published or a verdict stored by a concurrent
+   * write, even one whose eligibility has not been re-stored yet, therefore refuses the award rather than racing it:
+   * nothing read before the transaction decides.
    */
   async recordAwardIfEligible(
     award: NewAward,
-    checkGate: (current: CurrentJudgement | null, gates: Gates) => EligibilityResult,
+    decide: (facts: AwardTransactionFacts) => AwardDecision,
   ): Promise<AwardOutcome> {
     const outcome = this.db.transaction((): AwardOutcome => {
       const dps = this.statements.dpsById.get(award.dpsId)
@@ -951,22 +934,22 @@ export class DpsRepository {
         return { ok: false, refused: 'not_found', message: 'No such service', failingGates: [], field: 'serviceRef' }
       }
       const membershipRow = this.statements.membershipByLotService.get(award.lotId, award.serviceId)
-      const membership = membershipRow ? toMembership(membershipRow) : undefined
-      const notMember = membershipReason(membership, lot.name)
+      const membership = membershipRow ? toMembership(membershipRow) : null
       const stored = membership ? this.statements.eligibilityOf.get(membership.id) : undefined
-      const storedGates = stored && stored.eligible === 0 ? parseJson<FailingGate[]>(stored.failing_gates, []) : []
-      const live = checkGate(this.readCurrentJudgement(award.serviceId), toDps(dps).gates)
-      const failingGates = causesFirst(mergeFailingGates(notMember ? [notMember] : [], live.failingGates, storedGates))
-      if (failingGates.length === 0 && (!live.eligible || stored?.eligible === 0)) {
-        failingGates.push({ gate: 'data', reason: 'Eligibility check failed without a recorded reason' })
-      }
-      if (failingGates.length > 0) {
-        return {
-          ok: false,
-          refused: 'ineligible',
-          message: `Not eligible for new packages: ${failingGates.map((gate) => gate.reason).join('; ')}`,
-          failingGates,
-        }
+      const decision = decide({
+        lotName: lot.name,
+        membership,
+        storedVerdict: stored
+          ? {
+              eligible: stored.eligible === 1,
+              failingGates: stored.eligible === 0 ? parseJson<FailingGate[]>(stored.failing_gates, []) : [],
+            }
+          : null,
+        current: this.readCurrentJudgement(award.serviceId),
+        gates: toDps(dps).gates,
+      })
+      if (!decision.eligible) {
+        return { ok: false, refused: 'ineligible', message: decision.message, failingGates: decision.failingGates }
       }
       if (this.statements.awardByReference.get(award.dpsId, award.reference)) {
         const message = `Reference ${award.reference} is already used in this DPS`

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type {
   Award,
   AwardOutcome,
+  AwardTransactionFacts,
   CurrentJudgement,
   DpsRepository,
   DpsWithLots,
@@ -14,6 +15,7 @@ import type {
   OffContractShare,
   TaskView,
 } from '../data/dps.js'
+import { decideAward, type AwardDecision } from '../domain/award.js'
 import { addDays, addMonths, isIsoDate, parseCouncilDate } from '../domain/dates.js'
 import {
   DEFAULT_GATES,
@@ -525,8 +527,14 @@ export class DpsService {
         reference: input.reference,
         createdBy,
       },
-      (current, gates) => verdict(current ? this.judgementFacts(current) : null, gates),
+      (facts) => this.decideAward(facts),
     )
+  }
+
+  /** The award decision on facts read inside the award's transaction, with the gates evaluated on its judgement. */
+  private decideAward(facts: AwardTransactionFacts): AwardDecision {
+    const liveVerdict = verdict(facts.current ? this.judgementFacts(facts.current) : null, facts.gates)
+    return decideAward({ ...facts, liveVerdict })
   }
 
   /**
@@ -653,7 +661,7 @@ export class DpsService {
             createdBy: null,
             createdAt: `${recordedOn}T10:00:00.000Z`,
           },
-          (current, gates) => verdict(current ? this.judgementFacts(current) : null, gates),
+          (facts) => this.decideAward(facts),
         )
         if (outcome.ok) recorded++
       }

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { DpsRepository, type DpsWithLots } from '../../src/data/dps.js'
-import { DEFAULT_GATES, gatesSchema, type EligibilityResult } from '../../src/domain/eligibility.js'
+import { DpsRepository, type AwardTransactionFacts, type CurrentJudgement, type DpsWithLots } from '../../src/data/dps.js'
+import { decideAward } from '../../src/domain/award.js'
+import { DEFAULT_GATES, gatesSchema, type EligibilityResult, type Gates } from '../../src/domain/eligibility.js'
 
 const NOW = '2026-01-01T00:00:00.000Z'
 
@@ -29,6 +30,11 @@ const eligible: EligibilityResult = { eligible: true, failingGates: [] }
 const embargoed: EligibilityResult = {
   eligible: false,
   failingGates: [{ gate: 'embargo', reason: 'Embargo on new placements since 2026-11-02' }],
+}
+
+/** The domain's award decision, with the live gate verdict given by `check` (as the DPS service does with the gates). */
+function deciding(check: (current: CurrentJudgement | null, gates: Gates) => EligibilityResult) {
+  return (facts: AwardTransactionFacts) => decideAward({ ...facts, liveVerdict: check(facts.current, facts.gates) })
 }
 
 describe('DpsRepository', () => {
@@ -252,7 +258,7 @@ describe('DpsRepository', () => {
 
     it('records an award for an eligible admitted member', async () => {
       await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
-      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible)
+      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
       expect(outcome).toMatchObject({
         ok: true,
         award: { serviceRef: 'S-A', weeklyHours: 12.5, reference: 'PKG-1', contractStatus: 'contracted' },
@@ -262,7 +268,7 @@ describe('DpsRepository', () => {
 
     it('refuses when the gate check fails, naming the gates, and writes nothing', async () => {
       await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
-      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => embargoed)
+      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => embargoed))
       expect(outcome).toEqual({
         ok: false,
         refused: 'ineligible',
@@ -277,27 +283,27 @@ describe('DpsRepository', () => {
       await repository.applyEligibility(insertRun(db), [{ membershipId: membership.id, ...eligible }])
       const staleCheck = eligible // what the caller saw at referral time
       await repository.applyEligibility(insertRun(db), [{ membershipId: membership.id, ...embargoed }])
-      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => staleCheck)
+      const outcome = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => staleCheck))
       expect(outcome).toMatchObject({ ok: false, refused: 'ineligible', failingGates: embargoed.failingGates })
     })
 
     it('calls the gate check inside the transaction', async () => {
       await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
       let inTransaction = false
-      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => {
+      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => {
         inTransaction = db.inTransaction
         return eligible
-      })
+      }))
       expect(inTransaction).toBe(true)
     })
 
     it('hands the gate check the published judgement and the gates as they are inside the transaction', async () => {
       await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
       const seen: unknown[] = []
-      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-0'), dpsId: dps.id }, (current, gates) => {
+      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-0'), dpsId: dps.id }, deciding((current, gates) => {
         seen.push(current, gates.maximumRag)
         return eligible
-      })
+      }))
       expect(seen).toEqual([null, 'amber'])
 
       const runId = insertRun(db)
@@ -314,10 +320,10 @@ describe('DpsRepository', () => {
       ).run(serviceA, snapshot.lastInsertRowid, runId, NOW)
       await repository.updateGates(dps.id, { ...DEFAULT_GATES, maximumRag: null })
       seen.length = 0
-      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, (current, gates) => {
+      await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding((current, gates) => {
         seen.push(current, gates.maximumRag)
         return eligible
-      })
+      }))
       expect(seen).toEqual([
         { serviceId: serviceA, snapshotId: Number(snapshot.lastInsertRowid), runId, result },
         null,
@@ -326,7 +332,7 @@ describe('DpsRepository', () => {
     })
 
     it('refuses a service that is not an admitted member of the lot', async () => {
-      const notMember = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible)
+      const notMember = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
       expect(notMember).toMatchObject({
         ok: false,
         refused: 'ineligible',
@@ -334,7 +340,7 @@ describe('DpsRepository', () => {
       })
       const membership = await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
       await repository.suspendMember(membership.id, { on: '2026-02-01', reason: 'Late returns' })
-      const suspended = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible)
+      const suspended = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
       expect(suspended).toMatchObject({
         failingGates: [{ gate: 'membership', reason: 'Membership of Tier 1 North suspended since 2026-02-01: Late returns' }],
       })
@@ -348,17 +354,17 @@ describe('DpsRepository', () => {
       })
       const otherLot = other.lots[0]?.id as number
       expect(
-        await repository.recordAwardIfEligible({ ...award(serviceA, otherLot, 'PKG-1'), dpsId: dps.id }, () => eligible),
+        await repository.recordAwardIfEligible({ ...award(serviceA, otherLot, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible)),
       ).toMatchObject({ ok: false, refused: 'not_found' })
       expect(
-        await repository.recordAwardIfEligible({ ...award(9999, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible),
+        await repository.recordAwardIfEligible({ ...award(9999, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible)),
       ).toMatchObject({ ok: false, refused: 'not_found' })
     })
 
     it('refuses a reference already used in the DPS', async () => {
       await repository.admitMember({ lotId: tier1, serviceId: serviceA, on: '2025-04-01' })
-      const first = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible)
-      const again = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, () => eligible)
+      const first = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
+      const again = await repository.recordAwardIfEligible({ ...award(serviceA, tier1, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
       expect(first.ok).toBe(true)
       expect(again).toMatchObject({ ok: false, refused: 'duplicate_reference' })
     })
@@ -371,7 +377,7 @@ describe('DpsRepository', () => {
         [serviceA, tier1, 'PKG-2'],
         [serviceB, tier2, 'PKG-3'],
       ] as const) {
-        const outcome = await repository.recordAwardIfEligible({ ...award(serviceId, lotId, reference), dpsId: dps.id }, () => eligible)
+        const outcome = await repository.recordAwardIfEligible({ ...award(serviceId, lotId, reference), dpsId: dps.id }, deciding(() => eligible))
         expect(outcome.ok).toBe(true)
       }
       // An award made long ago falls outside the last 12 months.
@@ -405,7 +411,7 @@ describe('DpsRepository', () => {
 
     it('keeps the contract status of the award time', async () => {
       await repository.admitMember({ lotId: tier2, serviceId: serviceB, on: '2025-04-01' })
-      await repository.recordAwardIfEligible({ ...award(serviceB, tier2, 'PKG-1'), dpsId: dps.id }, () => eligible)
+      await repository.recordAwardIfEligible({ ...award(serviceB, tier2, 'PKG-1'), dpsId: dps.id }, deciding(() => eligible))
       db.prepare(`UPDATE services SET contract_status = 'contracted' WHERE id = ?`).run(serviceB)
       expect((await repository.offContractShare({ from: '2000-01-01', to: '9999-12-31' })).offContract).toBe(1)
     })
