@@ -1,4 +1,5 @@
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { inTransaction, toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 export interface StoredRuleSet {
   version: number
@@ -28,54 +29,43 @@ function toStored(row: RuleSetRow): StoredRuleSet {
 
 /** Versioned rule set documents. The newest version is the one in force; older ones stay for history. */
 export class RuleSetRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      latest: db.prepare<[], RuleSetRow>('SELECT * FROM rule_sets ORDER BY version DESC LIMIT 1'),
-      byVersion: db.prepare<[number], RuleSetRow>('SELECT * FROM rule_sets WHERE version = ?'),
-      list: db.prepare<[], RuleSetRow>('SELECT * FROM rule_sets ORDER BY version DESC'),
-      insert: db.prepare(
-        `INSERT INTO rule_sets (version, document, created_at, created_by, note)
-         VALUES (@version, @document, @now, @createdBy, @note)`,
-      ),
-      maxVersion: db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM rule_sets'),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   async current(): Promise<StoredRuleSet | null> {
-    const row = this.statements.latest.get()
-    return row ? toStored(row) : null
+    const { rows } = await sql<RuleSetRow>`SELECT * FROM rule_sets ORDER BY version DESC LIMIT 1`.execute(this.db)
+    return rows[0] ? toStored(rows[0]) : null
   }
 
   async byVersion(version: number): Promise<StoredRuleSet | null> {
-    const row = this.statements.byVersion.get(version)
-    return row ? toStored(row) : null
+    const { rows } = await sql<RuleSetRow>`SELECT * FROM rule_sets WHERE version = ${version}`.execute(this.db)
+    return rows[0] ? toStored(rows[0]) : null
   }
 
   async list(): Promise<StoredRuleSet[]> {
-    return this.statements.list.all().map(toStored)
+    const { rows } = await sql<RuleSetRow>`SELECT * FROM rule_sets ORDER BY version DESC`.execute(this.db)
+    return rows.map(toStored)
   }
 
   /** Saves a new version (the caller has validated the document) and returns its number. */
   async save(document: unknown, createdBy: string | null, note: string | null = null): Promise<number> {
-    return this.db
-      .transaction(() => {
-        const version = (this.statements.maxVersion.get()?.v ?? 0) + 1
-        this.statements.insert.run({
-          version,
-          document: JSON.stringify(document),
-          now: new Date().toISOString(),
-          createdBy,
-          note,
-        })
-        return version
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx) => {
+      const { rows } = await sql<{ v: number | null }>`SELECT MAX(version) AS v FROM rule_sets`.execute(trx)
+      const version = (rows[0]?.v ?? 0) + 1
+      await sql`
+        INSERT INTO rule_sets (version, document, created_at, created_by, note)
+        VALUES (${version}, ${JSON.stringify(document)}, ${new Date().toISOString()}, ${createdBy}, ${note})`.execute(
+        trx,
+      )
+      return version
+    })
   }
 
   /** Stores `document` as version 1 when no rule set exists yet. */
   async ensureInitial(document: unknown): Promise<void> {
-    if (!this.statements.latest.get()) await this.save(document, 'system', 'Default rule set (SPEC §3)')
+    if (!(await this.current())) await this.save(document, 'system', 'Default rule set (SPEC §3)')
   }
 }

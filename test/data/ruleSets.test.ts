@@ -1,14 +1,12 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { RuleSetRepository } from '../../src/data/ruleSets.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories } from '../../src/data/store.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('RuleSetRepository', () => {
-  let db: Db
-  let ruleSets: RuleSetRepository
+describeEachStore('RuleSetRepository', (openStore) => {
+  let ruleSets: Repositories['ruleSets']
 
-  beforeEach(() => {
-    db = openTestDatabase()
-    ruleSets = new RuleSetRepository(db)
+  beforeEach(async () => {
+    ruleSets = (await openStore()).repositories.ruleSets
   })
 
   it('has no rule set until one is saved', async () => {
@@ -45,5 +43,43 @@ describe('RuleSetRepository', () => {
     await ruleSets.save({ custom: true }, 'admin@example.org')
     await ruleSets.ensureInitial({ default: true })
     expect(await ruleSets.current()).toMatchObject({ version: 1, document: { custom: true } })
+  })
+})
+
+describeEachStore('Store transactions', (openStore) => {
+  it('a write commits whole or not at all', async () => {
+    const store = await openStore()
+    await expect(
+      store.write(async ({ ruleSets }) => {
+        await ruleSets.save({ first: true }, 'admin@example.org')
+        throw new Error('refused half way')
+      }),
+    ).rejects.toThrow('refused half way')
+    expect(await store.read(({ ruleSets }) => ruleSets.list())).toEqual([])
+
+    await store.write(async ({ ruleSets }) => {
+      await ruleSets.save({ first: true }, 'admin@example.org')
+      await ruleSets.save({ second: true }, 'admin@example.org')
+    })
+    expect((await store.read(({ ruleSets }) => ruleSets.list())).map((r) => r.version)).toEqual([2, 1])
+  })
+
+  it('work called inside a write joins it, so a failure later undoes it too', async () => {
+    const store = await openStore()
+    await expect(
+      store.write(async () => {
+        await store.write(({ ruleSets }) => ruleSets.save({ inner: true }, null))
+        throw new Error('outer fails')
+      }),
+    ).rejects.toThrow('outer fails')
+    expect(await store.repositories.ruleSets.current()).toBeNull()
+  })
+
+  it('writes from two callers at once are serialised, each seeing the other commit', async () => {
+    const store = await openStore()
+    const versions = await Promise.all(
+      [1, 2, 3, 4].map((n) => store.write(({ ruleSets }) => ruleSets.save({ n }, null))),
+    )
+    expect([...versions].sort()).toEqual([1, 2, 3, 4])
   })
 })
