@@ -80,6 +80,78 @@ describe('real FHRS open-data XML (FHRS_XML_DIR)', () => {
   })
 })
 
+describe('a real Welsh authority record (cy-GB) in the open-data XML', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'fhrs-welsh-'))
+    const welsh = 'ipedrazas-caerphilly-welsh-establishment-40772.xml'
+    await copyFile(path.join(REAL, welsh), path.join(dir, welsh))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('reads the Welsh rating key and Welsh authority name like the English ones', async () => {
+    const result = await readFhrsXml({ path: dir, asOf: ASOF, ids: ['40772'] })
+    expect(result.counts).toEqual({ read: 1, matched: 1, rejected: 0, notFound: 0 })
+    expect(result.warnings).toEqual([])
+    expect(result.records[0]?.facts).toMatchObject({ localAuthorityName: 'Caerffili', localAuthorityCode: '555' })
+    expect(judge(result, '40772')).toEqual({
+      level: 'green',
+      reason: 'Food hygiene rating 3 on 2014-02-10 (stale: over 2 years old)',
+    })
+  })
+})
+
+describe('real FSA API search pages: Amber Valley (FHRS) and Aberdeen City (FHIS)', () => {
+  let server: RecordedServer
+  beforeEach(async () => {
+    server = await RecordedServer.start()
+  })
+  afterEach(async () => {
+    await server.close()
+  })
+
+  /** Each establishment of both pages, level and reason, as SPEC §3 gives it. */
+  const EXPECTED: Record<string, { level: string; reason: string }> = {
+    '22124': { level: 'green', reason: 'Food hygiene rating 5 on 2016-09-16 (stale: over 2 years old)' },
+    '811509': { level: 'green', reason: 'Food hygiene rating 5 on 2016-11-11 (stale: over 2 years old)' },
+    // RatingValue "Exempt" with RatingKey fhrs_5_en-gb: the value decides, the key is not read as a rating.
+    '747485': { level: 'none', reason: 'Food hygiene: exempt (2015-02-26)' },
+    '906411': { level: 'green', reason: 'Food hygiene rating Pass on 2016-06-30 (stale: over 2 years old)' },
+    '593681': { level: 'none', reason: 'Food hygiene: awaiting inspection (2015-10-12)' },
+    '593037': {
+      level: 'amber',
+      reason: 'Food hygiene rating Improvement required on 2014-03-11 (stale: over 2 years old)',
+    },
+    '593038': { level: 'none', reason: 'Food hygiene: awaiting publication (2014-03-11)' },
+    '593689': { level: 'none', reason: 'Food hygiene: exempt (2015-10-12)' },
+  }
+
+  it('gives every establishment of both pages its level and reason', async () => {
+    const pages = ['rawtoast-establishments-amber-valley.json', 'rawtoast-establishments-aberdeen-city-fhis.json']
+    const all: Array<Record<string, unknown>> = []
+    for (const page of pages) {
+      const body = JSON.parse(await readFile(path.join(REAL, page), 'utf8')) as {
+        establishments: Array<Record<string, unknown>>
+      }
+      all.push(...body.establishments)
+    }
+    expect(all.map((e) => String(e.FHRSID as number)).sort()).toEqual(Object.keys(EXPECTED).sort())
+    for (const establishment of all) {
+      server.on(`/Establishments/${establishment.FHRSID as number}`, { json: establishment })
+    }
+    const client = new FhrsApiClient({ baseUrl: server.baseUrl, backoffMs: 1, sleep: async () => undefined })
+    const ids = Object.keys(EXPECTED)
+    const result = await readFhrsApi(client, { asOf: ASOF, ids })
+    expect(result.counts).toEqual({ read: ids.length, matched: ids.length, rejected: 0, notFound: 0 })
+    expect(result.warnings).toEqual([])
+    for (const [id, expected] of Object.entries(EXPECTED)) {
+      expect(judge(result, id), `FHRSID ${id}`).toEqual(expected)
+    }
+  })
+})
+
 describe('real FSA API payloads (FHRS_API_BASE)', () => {
   let server: RecordedServer
   beforeEach(async () => {
