@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -36,6 +37,17 @@ function judge(result: ConnectorResult<unknown>, id: string) {
   const { level, reason } = assessFoodHygiene(observations, { ruleSet: DEFAULT_RULE_SET, asOf: ASOF })
   return { level, reason }
 }
+
+it('reads every file of the FHRS corpus in one of the tests below', () => {
+  expect(readdirSync(REAL).sort()).toEqual([
+    'fsa-data-pipeline-bath-aberdeen-2026-08.xml',
+    'go-fhrs-establishment-82940-portsmouth.json',
+    'ipedrazas-caerphilly-welsh-establishment-40772.xml',
+    'pigdogbay-establishments-stoke-newcastle-2017.json',
+    'rawtoast-establishments-aberdeen-city-fhis.json',
+    'rawtoast-establishments-amber-valley.json',
+  ])
+})
 
 describe('real FHRS open-data XML (FHRS_XML_DIR)', () => {
   let dir: string
