@@ -56,7 +56,7 @@ export function openSqliteStore(path: string): Store {
   return sqliteStore(db)
 }
 
-function createSqlStore(
+export function createSqlStore(
   root: Executor,
   platform: Platform,
   legacy: Db,

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
+import { sqliteStore } from '../data/store.js'
 import { ObservationRepository } from '../data/observations.js'
 import { RecheckRepository } from '../data/rechecks.js'
-import { RuleSetRepository } from '../data/ruleSets.js'
 import { RunRepository } from '../data/runs.js'
 import { ServiceListingRepository } from '../data/serviceListing.js'
 import { ServiceRepository } from '../data/services.js'
@@ -60,10 +60,12 @@ export function systemClock(timeZone: string): Clock {
  * than a DI container; `Services` is its return type.
  */
 export function createServices(db: Db, config: Config, logger: Logger, clock: Clock = systemClock(config.TZ)) {
+  // The store seam (src/data/store.ts): services needing a transaction take `store`; the rest its root repositories.
+  const store = sqliteStore(db)
   const serviceRepository = new ServiceRepository(db)
   const observations = new ObservationRepository(db)
   const runs = new RunRepository(db)
-  const ruleSets = new RuleSetRepository(db)
+  const ruleSets = store.repositories.ruleSets
   const listing = new ServiceListingRepository(db)
   const audit = new AuditLog(db)
 
