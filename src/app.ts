@@ -1,10 +1,9 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express'
-import { pinoHttp } from 'pino-http'
-import { randomUUID } from 'node:crypto'
 import { requireApiRole, requireRole, setUpAuthentication } from './auth/authentication.js'
 import { setUpCsrf } from './auth/csrf.js'
 import { HttpError } from './auth/httpErrors.js'
 import { OidcClient } from './auth/oidcClient.js'
+import { setUpRequestLog } from './requestLog.js'
 import { setUpWebSession } from './auth/session.js'
 import { setUpWebSecurity } from './auth/webSecurity.js'
 import { ApiTokensRepository } from './data/apiTokens.js'
@@ -36,13 +35,8 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   app.set('trust proxy', 'loopback')
   app.set('query parser', 'simple')
 
-  // A request line is logged at `info`; below that level pino-http would still bind a child logger to every request
-  // (a tenth of a kept dashboard page's CPU) to write nothing. Failures are logged by the error handler at any level.
-  if ((options.requestLogging ?? true) && services.logger.isLevelEnabled('info')) {
-    app.use(
-      pinoHttp({ logger: services.logger, genReqId: (req) => (req.headers['x-request-id'] as string) || randomUUID() }),
-    )
-  }
+  // Every request's id and `req.log`; a line per request at `info`. Failures are logged by the error handler at any level.
+  app.use(setUpRequestLog(services.logger, { logRequests: options.requestLogging ?? true }))
   const oidc = singleSignOnClient(services.config)
   app.use(healthRoutes(services))
   app.use(setUpWebSecurity({ production, formActionOrigins: oidc ? [oidc.providerOrigin] : [] }))
@@ -60,11 +54,9 @@ export function createApp(services: Services, options: AppOptions = {}): Express
   })
 
   const users = new UsersRepository(services.db)
-  const { config, logger } = services
-  app.use(signInRoutes({ users, logger, oidc, localSignIn: config.LOCAL_SIGN_IN, refuseDemoPasswords: production }))
-  app.use(
-    singleSignOnRoutes({ oidc, users, logger, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: config.OIDC_ROLE_MAP }),
-  )
+  const { config } = services
+  app.use(signInRoutes({ users, oidc, localSignIn: config.LOCAL_SIGN_IN, refuseDemoPasswords: production }))
+  app.use(singleSignOnRoutes({ oidc, users, rolesClaim: config.OIDC_ROLES_CLAIM, roleMap: config.OIDC_ROLE_MAP }))
   app.use('/api/v1', requireApiRole(...ALL_ROLES), ...apiRouters(services))
   app.use('/api', (_req, res) => sendApiError(res, 404, 'Not found'))
   app.use(requireRole(...ALL_ROLES), ...pageRouters(services))
@@ -91,7 +83,7 @@ function errorHandler(services: Services, production: boolean): ErrorRequestHand
         : typeof (error as { status?: unknown }).status === 'number'
           ? ((error as { status: number }).status ?? 500)
           : 500
-    if (status >= 500) services.logger.error({ err: error, url: req.originalUrl }, 'request failed')
+    if (status >= 500) req.log.error({ err: error, url: req.originalUrl }, 'request failed')
     if (res.headersSent) return
     const message = status >= 500 && production ? 'Internal server error' : (error as Error).message
     if (isApiRequest(req)) {

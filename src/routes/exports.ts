@@ -91,7 +91,7 @@ export function exportRoutes(services: Services): Router {
       }
       csv.end()
     } catch (error) {
-      services.logger.error({ err: error }, 'CSV export failed part way')
+      req.log.error({ err: error }, 'CSV export failed part way')
       res.destroy(error as Error)
     }
   })

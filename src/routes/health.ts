@@ -18,7 +18,7 @@ function sourceStatus(source: SourceFreshness): PartStatus {
  */
 export function healthRoutes(services: Services): Router {
   const router = Router()
-  router.get('/health', async (_req, res) => {
+  router.get('/health', async (req, res) => {
     res.set('Cache-Control', 'no-store')
     try {
       const damage = databaseDamage(services.db.name)
@@ -35,7 +35,7 @@ export function healthRoutes(services: Services): Router {
         sources: Object.fromEntries(sources.map((source) => [source.source, sourceStatus(source)])),
       })
     } catch (error) {
-      services.logger.error({ err: error }, 'health check failed')
+      req.log.error({ err: error }, 'health check failed')
       // The details go to the log, not to an anonymous caller.
       res.status(503).json({ status: 'DOWN', database: 'DOWN' })
     }

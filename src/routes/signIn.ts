@@ -8,12 +8,10 @@ import { signInRateLimiters, type SignInRateLimitOptions } from '../auth/rateLim
 import { safeReturnTo } from '../auth/returnTo.js'
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE_NAME } from '../auth/session.js'
 import type { UsersRepository } from '../data/users.js'
-import type { Logger } from '../logger.js'
 
 export interface SignInDeps {
   users: UsersRepository
   rateLimit?: SignInRateLimitOptions
-  logger?: Logger
   /** NODE_ENV=production: the published demo passwords never sign in, whatever their accounts' state. */
   refuseDemoPasswords?: boolean
   /** Single sign-on, when configured: offered on the sign-in page, and signed out of at the provider too. */
@@ -80,7 +78,7 @@ export function signInRoutes(deps: SignInDeps): Router {
   })
 
   const rateLimited = signInRateLimiters((req, res, minutes) => {
-    deps.logger?.warn({ ip: req.ip }, 'sign-in rate limit reached')
+    req.log.warn({ ip: req.ip }, 'sign-in rate limit reached')
     const error = `Too many failed sign-in attempts. Wait ${minutes} minutes, then try again.`
     renderSignIn(res, 429, {
       email: typeof bodyField(req, 'email') === 'string' ? (bodyField(req, 'email') as string) : '',
@@ -116,7 +114,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     const demoRefused = deps.refuseDemoPasswords === true && isDemoCredential(parsed.data.email, parsed.data.password)
     const user = demoRefused ? undefined : await checkCredentials(deps.users, parsed.data.email, parsed.data.password)
     if (user === undefined) {
-      deps.logger?.info({ ip: req.ip }, 'sign-in refused')
+      req.log.info({ ip: req.ip }, 'sign-in refused')
       const reason = demoRefused ? 'published demo password in production' : 'wrong email, password or disabled'
       await deps.users.recordFailedSignIn(parsed.data.email, { ip: req.ip, reason })
       return renderSignIn(res, 401, { email, returnTo, errors: [{ text: WRONG_CREDENTIALS, href: '#email' }] })
@@ -128,7 +126,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     req.session.signedInAt = new Date().toISOString()
     await saveSession(req)
     await deps.users.recordSignIn(user.id)
-    deps.logger?.info({ userId: user.id }, 'signed in')
+    req.log.info({ userId: user.id }, 'signed in')
     res.redirect(303, returnTo)
   })
 
@@ -136,17 +134,17 @@ export function signInRoutes(deps: SignInDeps): Router {
     const idToken = req.session?.oidcIdToken
     if (req.session) await destroySession(req)
     res.clearCookie(SESSION_COOKIE_NAME, { path: '/' })
-    res.redirect(303, (await providerSignOutUrl(idToken)) ?? '/sign-in?signedOut=1')
+    res.redirect(303, (await providerSignOutUrl(req, idToken)) ?? '/sign-in?signedOut=1')
   })
 
   /** Where to end a single sign-on session at the provider too, when it offers that; the provider sends them back. */
-  async function providerSignOutUrl(idToken: string | undefined): Promise<string | undefined> {
+  async function providerSignOutUrl(req: Request, idToken: string | undefined): Promise<string | undefined> {
     if (idToken === undefined || deps.oidc === undefined) return undefined
     try {
       return (await deps.oidc.endSessionUrl(idToken))?.href
     } catch (error) {
       // Signed out of the dashboard all the same; the provider's own session ends when it times out.
-      deps.logger?.warn({ err: error }, 'could not reach the provider to sign out there too')
+      req.log.warn({ err: error }, 'could not reach the provider to sign out there too')
       return undefined
     }
   }

@@ -7,7 +7,6 @@ import { safeReturnTo } from '../auth/returnTo.js'
 import { ROLES } from '../auth/roles.js'
 import { regenerateSession, saveSession } from '../auth/session.js'
 import type { UsersRepository } from '../data/users.js'
-import type { Logger } from '../logger.js'
 import { renderErrorPage } from '../views/setup.js'
 
 export interface SingleSignOnDeps {
@@ -16,7 +15,6 @@ export interface SingleSignOnDeps {
   users: UsersRepository
   rolesClaim: string
   roleMap: RoleMap
-  logger?: Logger
 }
 
 interface Refusal {
@@ -157,7 +155,7 @@ export function singleSignOnRoutes(deps: SingleSignOnDeps): Router {
       await saveSession(req)
       res.redirect(303, url.href)
     } catch (error) {
-      deps.logger?.warn({ err: error }, 'single sign-on could not start')
+      req.log.warn({ err: error }, 'single sign-on could not start')
       renderRefusal(res, refusalFor(error))
     }
   })
@@ -173,7 +171,7 @@ export function singleSignOnRoutes(deps: SingleSignOnDeps): Router {
     try {
       verified = await oidc.finishSignIn(queryOf(req), pending)
     } catch (error) {
-      deps.logger?.warn({ err: error }, 'single sign-on refused')
+      req.log.warn({ err: error }, 'single sign-on refused')
       return renderRefusal(res, refusalFor(error))
     }
 
@@ -182,7 +180,7 @@ export function singleSignOnRoutes(deps: SingleSignOnDeps): Router {
     const role = roleFromClaims(verified.claims, deps.rolesClaim, deps.roleMap)
     if (role === undefined) {
       await deps.users.recordFailedSignIn(email, { ip: req.ip, reason: 'single sign-on: no role' })
-      deps.logger?.info({ subject: verified.subject }, 'single sign-on refused: no role')
+      req.log.info({ subject: verified.subject }, 'single sign-on refused: no role')
       return renderRefusal(res, NO_ROLE)
     }
     const result = await deps.users.signInFromDirectory({
@@ -203,7 +201,7 @@ export function singleSignOnRoutes(deps: SingleSignOnDeps): Router {
     req.session.signedInAt = new Date().toISOString()
     req.session.oidcIdToken = verified.idToken
     await saveSession(req)
-    deps.logger?.info({ userId: result.user.id }, 'signed in with single sign-on')
+    req.log.info({ userId: result.user.id }, 'signed in with single sign-on')
     res.redirect(303, safeReturnTo(pending.returnTo))
   })
 

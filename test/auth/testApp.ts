@@ -13,6 +13,8 @@ import { setUpWebSecurity } from '../../src/auth/webSecurity.js'
 import { ApiTokensRepository } from '../../src/data/apiTokens.js'
 import { openTestDatabase, type Db } from '../../src/data/database.js'
 import { UsersRepository } from '../../src/data/users.js'
+import { createLogger } from '../../src/logger.js'
+import { setUpRequestLog } from '../../src/requestLog.js'
 import { signInRoutes } from '../../src/routes/signIn.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -44,6 +46,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
   app.set('view engine', 'hbs')
   app.set('views', path.join(projectRoot, 'views'))
 
+  app.use(setUpRequestLog(createLogger('silent'), { logRequests: false }))
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' })
   })
