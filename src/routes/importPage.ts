@@ -1,4 +1,5 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express'
+import { createReadStream } from 'node:fs'
+import { Router, type Request, type Response } from 'express'
 import { z } from 'zod'
 import { requireRole } from '../auth/authentication.js'
 import { CSRF_FIELD, isCsrfTokenValid, renderRefusedForm } from '../auth/csrf.js'
@@ -8,9 +9,11 @@ import { saveSession } from '../auth/session.js'
 import type { Services } from '../services/container.js'
 import type { ImportResult } from '../services/importService.js'
 import { errorView, type FormError } from './intelligence.js'
+import { readUpload, type Upload, type UploadProblem } from './uploadForm.js'
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-const MAX_PARTS = 10
+/** The upload form's text fields: its kind and CSRF token, with room to spare. */
+const MAX_UPLOAD_FIELDS = 9
 const MAX_FILE_LABEL = 200
 
 const KIND_LABELS: Record<CouncilImportKind, { text: string; hint: string }> = {
@@ -32,60 +35,6 @@ const KIND_LABELS: Record<CouncilImportKind, { text: string; hint: string }> = {
   },
 }
 
-export interface MultipartFile {
-  filename: string
-  data: Buffer
-}
-
-export interface MultipartForm {
-  fields: Map<string, string>
-  files: Map<string, MultipartFile>
-}
-
-/** The boundary of a multipart/form-data content type, or null. */
-export function boundaryOf(contentType: string | undefined): string | null {
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType ?? '')
-  return match ? (match[1] ?? match[2] ?? null) : null
-}
-
-function dispositionParam(header: string, name: string): string | null {
-  const match = new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(header)
-  return match ? (match[1] as string) : null
-}
-
-/**
- * A small multipart/form-data reader (RFC 7578) for the upload form: text fields and files, at most MAX_PARTS parts.
- * The body has already been read within a size limit. Returns null when the body is not well formed.
- */
-export function parseMultipart(body: Buffer, boundary: string): MultipartForm | null {
-  const delimiter = Buffer.from(`--${boundary}`)
-  const form: MultipartForm = { fields: new Map(), files: new Map() }
-  let position = body.indexOf(delimiter)
-  if (position === -1) return null
-  for (let parts = 0; ; parts++) {
-    position += delimiter.length
-    if (body.subarray(position, position + 2).toString() === '--') return form
-    if (parts >= MAX_PARTS) return null
-    if (body.subarray(position, position + 2).toString() !== '\r\n') return null
-    const headerEnd = body.indexOf('\r\n\r\n', position)
-    if (headerEnd === -1) return null
-    const headers = body
-      .subarray(position + 2, headerEnd)
-      .toString('utf8')
-      .split('\r\n')
-    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd + 4)
-    if (next === -1) return null
-    const content = body.subarray(headerEnd + 4, next)
-    const disposition = headers.find((line) => /^content-disposition:/i.test(line)) ?? ''
-    const name = dispositionParam(disposition, 'name')
-    if (name === null) return null
-    const filename = dispositionParam(disposition, 'filename')
-    if (filename !== null) form.files.set(name, { filename, data: content })
-    else form.fields.set(name, content.toString('utf8'))
-    position = next + 2
-  }
-}
-
 /** A file's name as people know it: the last path segment, without control characters, cut short. */
 export function fileLabelOf(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? ''
@@ -101,10 +50,13 @@ const pasteSchema = z.object({
 })
 
 interface Submission {
-  kind: string
-  csv: Buffer | string | null
+  kind: CouncilImportKind
+  /** The pasted text, or the path of the uploaded file. */
+  csv: string | { path: string }
   fileLabel: string
 }
+
+type Refusal = { kind: string; errors: FormError[] }
 
 function resultView(result: ImportResult) {
   const rejectedRows = new Set(result.rejects.map((reject) => reject.rowNumber)).size
@@ -174,14 +126,13 @@ function pageView(
 }
 
 /**
- * The browser's CSV upload (SPEC §9 `npm run import` from a page): choose the kind, upload a file (multipart, read by
- * hand within MAX_UPLOAD_BYTES) or paste its text, and see what was imported and the reject report by row, column
- * and reason. The import itself (validation, one transaction, recompute, audit) is the ImportService's.
+ * The browser's CSV upload (SPEC §9 `npm run import` from a page): choose the kind, upload a file (multipart, streamed
+ * to a temporary file within MAX_UPLOAD_BYTES, see uploadForm.ts) or paste its text, and see what was imported and the
+ * reject report by row, column and reason. The import itself (validation, one transaction, recompute, audit) is the ImportService's.
  */
 export function importPageRoutes(services: Services): Router {
   const router = Router()
   const guard = requireRole('compliance', 'admin')
-  const readUpload = express.raw({ type: 'multipart/form-data', limit: MAX_UPLOAD_BYTES })
 
   router.get('/import', guard, (req, res) => {
     res.render('pages/import', pageView(req, res, '', [], null))
@@ -194,99 +145,88 @@ export function importPageRoutes(services: Services): Router {
     res.render('pages/import', pageView(req, res, last.kind, [], last.result, last.fileLabel))
   })
 
-  router.post(
-    '/import',
-    guard,
-    (req: Request, res: Response, next: NextFunction) => {
-      readUpload(req, res, (error?: unknown) => {
-        if (error === undefined || error === null) return next()
-        const type = (error as { type?: string }).type
-        if (type === 'entity.too.large') {
-          const text = `The file must be smaller than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`
-          return res
-            .status(413)
-            .render('pages/import', pageView(req, res, '', [{ field: 'file', text, href: '#file' }], null))
-        }
-        next(error)
-      })
-    },
-    async (req, res) => {
-      const multipart = Buffer.isBuffer(req.body) ? readMultipart(req) : undefined
-      if (multipart !== undefined && !isCsrfTokenValid(req, multipart?.fields.get(CSRF_FIELD))) {
-        return renderRefusedForm(req, res)
+  router.post('/import', guard, async (req, res) => {
+    if (!req.is('multipart/form-data')) return answer(req, res, readPaste(req))
+    const upload = await readUpload(req, {
+      fileField: 'file',
+      maxFileBytes: MAX_UPLOAD_BYTES,
+      maxFields: MAX_UPLOAD_FIELDS,
+    })
+    try {
+      if (!isCsrfTokenValid(req, upload.fields.get(CSRF_FIELD))) return renderRefusedForm(req, res)
+      if (upload.problem !== null) {
+        const status = upload.problem === 'too_large' ? 413 : 400
+        const kind = upload.fields.get('kind') ?? ''
+        return res.status(status).render('pages/import', pageView(req, res, kind, [problemError(upload.problem)], null))
       }
-      const submission = readSubmission(req, multipart ?? null)
-      if ('errors' in submission) {
-        return res.status(400).render('pages/import', pageView(req, res, submission.kind, submission.errors, null))
-      }
-      const kind = submission.kind as CouncilImportKind
-      const result = await services.importer.importFile(kind, submission.csv as Buffer | string, {
+      await answer(req, res, uploadSubmission(upload))
+    } finally {
+      await upload.discard()
+    }
+  })
+
+  /** Imports a submission and shows its result (after a redirect), or shows the form again with what is wrong. */
+  async function answer(req: Request, res: Response, submission: Submission | Refusal): Promise<void> {
+    if ('errors' in submission) {
+      return res.status(400).render('pages/import', pageView(req, res, submission.kind, submission.errors, null))
+    }
+    const { kind, csv, fileLabel } = submission
+    const result = await services.importer.importFile(
+      kind,
+      typeof csv === 'string' ? csv : createReadStream(csv.path),
+      {
         actor: actorOf(req.user!),
         source: 'council_csv',
-        fileLabel: submission.fileLabel,
-      })
-      if (result.fileError) {
-        const errors = [{ field: 'file', text: `The file could not be imported: ${result.fileError}`, href: '#file' }]
-        return res
-          .status(400)
-          .render('pages/import', pageView(req, res, kind, errors, resultView(result), submission.fileLabel))
-      }
-      const view = resultView(result)
-      req.session.lastImport = {
-        kind,
-        fileLabel: submission.fileLabel,
-        result: { ...view, rejects: view.rejects.slice(0, MAX_REJECTS_KEPT) },
-      }
-      await saveSession(req)
-      res.redirect(303, '/import/result')
-    },
-  )
+        fileLabel,
+      },
+    )
+    if (result.fileError) {
+      const errors = [{ field: 'file', text: `The file could not be imported: ${result.fileError}`, href: '#file' }]
+      return res.status(400).render('pages/import', pageView(req, res, kind, errors, resultView(result), fileLabel))
+    }
+    const view = resultView(result)
+    req.session.lastImport = { kind, fileLabel, result: { ...view, rejects: view.rejects.slice(0, MAX_REJECTS_KEPT) } }
+    await saveSession(req)
+    res.redirect(303, '/import/result')
+  }
 
   return router
 }
 
-/** The multipart body of an upload, or null when it is not well formed. */
-function readMultipart(req: Request): MultipartForm | null {
-  const boundary = boundaryOf(req.get('content-type'))
-  return boundary ? parseMultipart(req.body as Buffer, boundary) : null
+const UPLOAD_PROBLEMS: Record<UploadProblem, string> = {
+  malformed: 'The upload could not be read: try again',
+  too_large: `The file must be smaller than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`,
+  wrong_field: 'Upload the file with the form’s “Upload a file” field',
+  too_many_files: 'Upload one file at a time',
+  too_many_fields: 'The upload could not be read: it had more fields than the form',
 }
 
-/** The kind and the CSV of an upload (multipart) or a paste (urlencoded), or what is wrong with the form. */
-function readSubmission(req: Request, form: MultipartForm | null): Submission | { kind: string; errors: FormError[] } {
-  let kind = ''
-  let csv: Buffer | string | null = null
-  let fileLabel = 'pasted text'
+function problemError(problem: UploadProblem): FormError {
+  return { field: 'file', text: UPLOAD_PROBLEMS[problem], href: '#file' }
+}
+
+/** The kind and the file of an upload, or what is wrong with the form. */
+function uploadSubmission(upload: Upload): Submission | Refusal {
+  const chosen = kindSchema.safeParse(upload.fields.get('kind') ?? '')
+  const file = upload.file !== null && upload.file.bytes > 0 ? upload.file : null
   const errors: FormError[] = []
-  if (Buffer.isBuffer(req.body)) {
-    if (!form)
-      return { kind, errors: [{ field: 'file', text: 'The upload could not be read: try again', href: '#file' }] }
-    kind = form.fields.get('kind') ?? ''
-    const file = form.files.get('file')
-    if (file && file.data.length > 0) {
-      csv = file.data
-      fileLabel = fileLabelOf(file.filename)
-    }
-  } else {
-    const parsed = pasteSchema.safeParse(req.body ?? {})
-    if (!parsed.success) {
-      return { kind, errors: [{ field: 'csv', text: 'The pasted text must be sent once', href: '#csv' }] }
-    }
-    kind = parsed.data.kind ?? ''
-    const text = parsed.data.csv ?? ''
-    if (text.trim() !== '') csv = text
+  if (!chosen.success) errors.push({ field: 'kind', text: 'Select what the file holds', href: '#kind' })
+  if (file === null) errors.push({ field: 'file', text: 'Select a CSV file', href: '#file' })
+  if (!chosen.success || file === null) return { kind: chosen.success ? chosen.data : '', errors }
+  return { kind: chosen.data, csv: { path: file.path }, fileLabel: fileLabelOf(file.filename) }
+}
+
+/** The kind and the text of a paste (urlencoded), or what is wrong with the form. */
+function readPaste(req: Request): Submission | Refusal {
+  const parsed = pasteSchema.safeParse(req.body ?? {})
+  if (!parsed.success) {
+    return { kind: '', errors: [{ field: 'csv', text: 'The pasted text must be sent once', href: '#csv' }] }
   }
-  const chosen = kindSchema.safeParse(kind)
-  if (!chosen.success) {
-    const field = Buffer.isBuffer(req.body) ? 'kind' : 'paste-kind'
-    errors.push({ field, text: 'Select what the file holds', href: `#${field}` })
-  }
-  if (csv === null) {
-    errors.push(
-      Buffer.isBuffer(req.body)
-        ? { field: 'file', text: 'Select a CSV file', href: '#file' }
-        : { field: 'csv', text: 'Paste the CSV text, with its header row', href: '#csv' },
-    )
-  }
-  if (errors.length > 0 || !chosen.success || csv === null) return { kind: chosen.success ? kind : '', errors }
-  return { kind: chosen.data, csv, fileLabel }
+  const chosen = kindSchema.safeParse(parsed.data.kind ?? '')
+  const text = parsed.data.csv ?? ''
+  const errors: FormError[] = []
+  if (!chosen.success) errors.push({ field: 'paste-kind', text: 'Select what the file holds', href: '#paste-kind' })
+  if (text.trim() === '') errors.push({ field: 'csv', text: 'Paste the CSV text, with its header row', href: '#csv' })
+  if (!chosen.success || text.trim() === '') return { kind: chosen.success ? chosen.data : '', errors }
+  return { kind: chosen.data, csv: text, fileLabel: 'pasted text' }
 }

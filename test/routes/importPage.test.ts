@@ -1,7 +1,10 @@
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { Express } from 'express'
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { boundaryOf, fileLabelOf, MAX_UPLOAD_BYTES, parseMultipart } from '../../src/routes/importPage.js'
+import { fileLabelOf, MAX_UPLOAD_BYTES } from '../../src/routes/importPage.js'
 import type { Services } from '../../src/services/container.js'
 import { appWithAllRoutes, createTestServices, signIn, type SignedInAgent } from '../helpers/appHarness.js'
 import { seedSmallBorough } from '../helpers/seedSmall.js'
@@ -200,37 +203,95 @@ describe('uploading a file', () => {
   })
 })
 
-describe('parseMultipart', () => {
+describe('reading the upload (multipart, streamed to a temporary file)', () => {
   const boundary = '----x1'
-  const body = (parts: string[]) =>
-    Buffer.from(`${parts.map((p) => `--${boundary}\r\n${p}`).join('\r\n')}\r\n--${boundary}--\r\n`)
+  const body = (parts: string[], end = `\r\n--${boundary}--\r\n`) =>
+    Buffer.from(`${parts.map((p) => `--${boundary}\r\n${p}`).join('\r\n')}${end}`)
+  const field = (name: string, value: string) => `Content-Disposition: form-data; name="${name}"\r\n\r\n${value}`
+  const filePart = (name: string, filename: string, content: string) =>
+    `Content-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n${content}`
+  const post = async (payload: Buffer, contentType = `multipart/form-data; boundary=${boundary}`) =>
+    compliance.agent.post('/import').set('Content-Type', contentType).send(payload)
 
-  it('reads fields and files', () => {
-    const form = parseMultipart(
-      body([
-        'Content-Disposition: form-data; name="kind"\r\n\r\nintelligence',
-        'Content-Disposition: form-data; name="file"; filename="a.csv"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2',
-      ]),
-      boundary,
+  it('reads fields and a file, with a quoted boundary, and leaves no temporary file behind', async () => {
+    const csrf = await compliance.csrf('/import')
+    const before = await count()
+    const ownTemp = mkdtempSync(path.join(tmpdir(), 'import-test-'))
+    const systemTemp = process.env.TMPDIR
+    process.env.TMPDIR = ownTemp
+    try {
+      const csv =
+        'service_ref,kind,date,end_date,outcome,reference,notes\r\nSVC-GREEN,contract_concern,2026-10-03,,substantiated,CC-RAW-1,Raw'
+      const response = await compliance.agent
+        .post('/import')
+        .set('Content-Type', 'multipart/form-data; boundary="a b"')
+        .send(
+          Buffer.from(
+            [field('_csrf', csrf), field('kind', 'intelligence'), filePart('file', 'C:\\exports\\a.csv', csv)]
+              .map((p) => `--a b\r\n${p}`)
+              .join('\r\n') + '\r\n--a b--\r\n',
+          ),
+        )
+      const page = await resultPage(compliance, response)
+      expect(page.text).toMatch(/data-testid="imported">1</)
+      expect(page.text).toContain('a.csv (Council intelligence)')
+      expect(await count()).toBe(before + 1)
+      expect(readdirSync(ownTemp)).toEqual([])
+    } finally {
+      if (systemTemp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = systemTemp
+    }
+  })
+
+  it('refuses a body that is not well formed, with a 400 and the reason, writing nothing', async () => {
+    const csrf = await compliance.csrf('/import')
+    const before = await count()
+    const audits = await services.audit.count()
+    const noEnd = await post(
+      body(
+        [field('_csrf', csrf), field('kind', 'intelligence'), 'Content-Disposition: form-data; name="a"\r\n\r\nno end'],
+        '',
+      ),
     )
-    expect(form?.fields.get('kind')).toBe('intelligence')
-    expect(form?.files.get('file')?.filename).toBe('a.csv')
-    expect(form?.files.get('file')?.data.toString()).toBe('a,b\r\n1,2')
+    expect(noEnd.status).toBe(400)
+    expect(noEnd.text).toContain('govuk-error-summary')
+    expect(noEnd.text).toContain('The upload could not be read: try again')
+    const tooMany = await post(
+      body([field('_csrf', csrf), ...Array.from({ length: 11 }, (_, i) => field(`f${i}`, 'v'))]),
+    )
+    expect(tooMany.status).toBe(400)
+    expect(tooMany.text).toContain('it had more fields than the form')
+    // Nothing read, not even the token: the form was not sent.
+    expect((await post(Buffer.from('nothing here'))).status).toBe(403)
+    expect((await post(body([field('_csrf', csrf)]), 'multipart/form-data')).status).toBe(403)
+    expect(await count()).toBe(before)
+    expect(await services.audit.count()).toBe(audits)
   })
 
-  it('gives null for a body that is not well formed', () => {
-    expect(parseMultipart(Buffer.from('nothing here'), boundary)).toBeNull()
-    expect(
-      parseMultipart(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end`), boundary),
-    ).toBeNull()
-    const tooMany = body(Array.from({ length: 11 }, (_, i) => `Content-Disposition: form-data; name="f${i}"\r\n\r\nv`))
-    expect(parseMultipart(tooMany, boundary)).toBeNull()
+  it('refuses a file under another name, or a second file, with a 400 on the file field', async () => {
+    const csrf = await compliance.csrf('/import')
+    const before = await count()
+    const csv = INTELLIGENCE_CSV.replaceAll('CC-1', 'CC-WRONG')
+    const wrongField = await post(
+      body([field('_csrf', csrf), field('kind', 'intelligence'), filePart('upload', 'a.csv', csv)]),
+    )
+    expect(wrongField.status).toBe(400)
+    expect(wrongField.text).toContain('Upload the file with the form’s “Upload a file” field')
+    expect(wrongField.text).toContain('id="file-error"')
+    const twoFiles = await post(
+      body([
+        field('_csrf', csrf),
+        field('kind', 'intelligence'),
+        filePart('file', 'a.csv', csv),
+        filePart('file', 'b.csv', csv),
+      ]),
+    )
+    expect(twoFiles.status).toBe(400)
+    expect(twoFiles.text).toContain('Upload one file at a time')
+    expect(await count()).toBe(before)
   })
 
-  it('reads the boundary and cleans file names', () => {
-    expect(boundaryOf('multipart/form-data; boundary=abc')).toBe('abc')
-    expect(boundaryOf('multipart/form-data; boundary="a b"')).toBe('a b')
-    expect(boundaryOf('text/plain')).toBeNull()
+  it('cleans file names', () => {
     expect(fileLabelOf('C:\\Users\\me\\exports\\intel.csv')).toBe('intel.csv')
     expect(fileLabelOf('')).toBe('upload.csv')
   })
