@@ -1,15 +1,52 @@
 import { Router } from 'express'
+import { z } from 'zod'
 import { requireApiRole } from '../auth/authentication.js'
 import { actorOf } from '../auth/requestUser.js'
-import type { ComplianceAction } from '../data/complianceActions.js'
+import { ACTION_KINDS, type ComplianceAction } from '../data/complianceActions.js'
+import { ragSchema } from '../domain/vocabulary.js'
 import type { Services } from '../services/container.js'
+import { newActionSchema } from '../services/complianceService.js'
 import { sendApiError } from './apiErrors.js'
 import { COMPLIANCE_ROLES } from './compliance.js'
 
-const ACTION_FIELDS = new Set(['kind', 'openedOn', 'dueOn', 'reference', 'notes', 'owner'])
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+
+/**
+ * The body of `POST /services/{ref}/actions`: the fields of a new action (the service's schema checks them), the
+ * owner defaulting to the caller, and nothing else. `today` bounds the dates, not the fields.
+ */
+export function actionBodySchema(today: string) {
+  const { shape } = newActionSchema(today)
+  return z.strictObject({ ...shape, owner: shape.owner.optional().describe('Default: the caller') })
+}
+
+const ACTION_FIELDS = new Set(Object.keys(actionBodySchema('2000-01-01').shape))
+
+/** A compliance action in the API (SPEC §9). */
+export const apiActionSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(ACTION_KINDS),
+  owner: z.string(),
+  openedOn: isoDate,
+  dueOn: isoDate.nullable(),
+  closedOn: isoDate.nullable(),
+  reference: z.string().nullable(),
+  notes: z.string().nullable().optional().describe('Compliance and admin only'),
+  indicator: z
+    .enum(['default_notice', 'embargo'])
+    .nullable()
+    .describe('The indicator this action is the fact of (a default notice, a suspension of new placements), if any'),
+})
+export type ApiAction = z.infer<typeof apiActionSchema>
+
+export const actionCreatedSchema = z.object({
+  service: z.string(),
+  action: apiActionSchema,
+  rag: ragSchema.nullable(),
+})
 
 /** A compliance action in the API; notes only for those who may read them (compliance and admin). */
-export function actionToApi(action: ComplianceAction, withNotes: boolean) {
+export function actionToApi(action: ComplianceAction, withNotes: boolean): ApiAction {
   return {
     id: action.id,
     kind: action.kind,
@@ -19,7 +56,6 @@ export function actionToApi(action: ComplianceAction, withNotes: boolean) {
     closedOn: action.closedOn,
     reference: withNotes ? action.reference : null,
     ...(withNotes ? { notes: action.notes } : {}),
-    /** The indicator this action is the fact of (a default notice, a suspension of new placements), if any. */
     indicator: action.observationId === null ? null : action.kind === 'default_notice' ? 'default_notice' : 'embargo',
   }
 }
@@ -71,7 +107,7 @@ export function apiActionsRoutes(services: Services): Router {
       service: service.ref,
       action: actionToApi(outcome.value, true),
       rag: current?.result.rag ?? null,
-    })
+    } satisfies z.infer<typeof actionCreatedSchema>)
   })
   return router
 }

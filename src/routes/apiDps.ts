@@ -13,13 +13,21 @@ import {
   type ReferralView,
 } from '../services/dpsService.js'
 import { sendApiError } from './apiErrors.js'
+import {
+  eligibilityEventListSchema,
+  dpsListSchema,
+  type ApiAward,
+  type ApiDps,
+  type ApiReferral,
+  type ApiReferralEntry,
+} from './apiDpsSchemas.js'
 import { fieldErrors } from './queryParams.js'
 import { decimal, positiveId } from '../domain/strictInput.js'
 
 const idSchema = positiveId
 
 /** SPEC §9 `GET /dps`: each DPS with its lots and members (extra fields are extensions). */
-export function frameworkToApi(framework: FrameworkView) {
+export function frameworkToApi(framework: FrameworkView): ApiDps {
   return {
     id: framework.id,
     name: framework.name,
@@ -51,7 +59,7 @@ export function frameworkToApi(framework: FrameworkView) {
   }
 }
 
-function referralEntryToApi(entry: ReferralEntry) {
+function referralEntryToApi(entry: ReferralEntry): ApiReferralEntry {
   return {
     ref: entry.serviceRef,
     name: entry.serviceName,
@@ -73,7 +81,7 @@ function referralEntryToApi(entry: ReferralEntry) {
 }
 
 /** SPEC §9 `GET /dps/{id}/referral`: the eligible services in allocation order, then the ineligible with why. */
-export function referralToApi(referral: ReferralView) {
+export function referralToApi(referral: ReferralView): ApiReferral {
   return {
     dps: referral.dps,
     penPicture: referral.penPicture,
@@ -82,7 +90,7 @@ export function referralToApi(referral: ReferralView) {
   }
 }
 
-export function awardToApi(award: Award) {
+export function awardToApi(award: Award): ApiAward {
   return {
     id: award.id,
     dpsId: award.dpsId,
@@ -104,7 +112,7 @@ function dpsIdOr404(req: Request, res: Response): number | null {
   return null
 }
 
-const eventsQuerySchema = z.object({
+export const eventsQuerySchema = z.object({
   sinceRun: decimal(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0)),
 })
 
@@ -114,7 +122,7 @@ export function apiDpsRoutes(services: Services): Router {
 
   router.get('/dps', async (_req, res) => {
     const frameworks = await services.dps.listFrameworks()
-    res.json({ dps: frameworks.map(frameworkToApi) })
+    res.json({ dps: frameworks.map(frameworkToApi) } satisfies z.infer<typeof dpsListSchema>)
   })
 
   router.get('/dps/eligibility-events', async (req, res) => {
@@ -139,7 +147,7 @@ export function apiDpsRoutes(services: Services): Router {
         lotName: event.lotName,
         summary: event.summary,
       })),
-    })
+    } satisfies z.infer<typeof eligibilityEventListSchema>)
   })
 
   router.get('/dps/:id', async (req, res) => {

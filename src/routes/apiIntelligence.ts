@@ -1,21 +1,51 @@
 import { Router } from 'express'
+import { z } from 'zod'
 import { requireApiRole } from '../auth/authentication.js'
 import { actorOf } from '../auth/requestUser.js'
-import { KIND_COLUMNS } from '../ingest/council/index.js'
+import { INDICATOR_KEYS, INTELLIGENCE_KINDS, SOURCES, ragSchema } from '../domain/vocabulary.js'
+import { intelligenceRowSchema } from '../ingest/council/schemas.js'
 import type { Services } from '../services/container.js'
 import type { IntelligenceEntry } from '../services/intelligenceService.js'
 import { detailToApi } from '../services/presenters.js'
+import { serviceAnswerSchema } from './api.js'
 import { sendApiError } from './apiErrors.js'
 import { ENTRY_ROLES } from './intelligence.js'
 
-/** The fields of an intelligence row (SPEC §9: the CSV's names); service_ref is allowed but the path decides. */
-const ALLOWED_FIELDS = new Set([
-  'service_ref',
-  ...KIND_COLUMNS.intelligence.required,
-  ...KIND_COLUMNS.intelligence.optional,
-])
+/**
+ * The body of `POST /services/{ref}/intelligence`: one intelligence row with the CSV's field names (SPEC §9), checked
+ * by the import's row schema; service_ref is allowed but the path decides. `today` bounds the dates, not the fields.
+ */
+export function intelligenceBodySchema(today: string) {
+  return z
+    .strictObject(intelligenceRowSchema(today).in.shape)
+    .omit({ cqc_location_id: true })
+    .describe('One intelligence row with the CSV field names (SPEC §9); service_ref is optional, the path decides.')
+}
 
-export function entryToApi(entry: IntelligenceEntry) {
+const ALLOWED_FIELDS = new Set(Object.keys(intelligenceBodySchema('2000-01-01').shape))
+
+export const observationSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(INTELLIGENCE_KINDS),
+  indicator: z.enum(INDICATOR_KEYS),
+  date: z.string(),
+  endDate: z.string().nullable(),
+  outcome: z.string().nullable(),
+  reference: z.string().nullable(),
+  notes: z.string().nullable(),
+  source: z.enum(SOURCES),
+  enteredBy: z.string().nullable(),
+  recordedAt: z.string(),
+  supersedes: z.number().int().nullable(),
+})
+
+export const intelligenceCreatedSchema = z.object({
+  observation: observationSchema,
+  rag: ragSchema.nullable(),
+  service: serviceAnswerSchema.nullable(),
+})
+
+export function entryToApi(entry: IntelligenceEntry): z.infer<typeof observationSchema> {
   return {
     id: entry.id,
     kind: entry.kind,
@@ -63,7 +93,11 @@ export function apiIntelligenceRoutes(services: Services): Router {
     const detail = await services.dashboard.serviceDetail(outcome.service.ref)
     const service = detail ? detailToApi(detail) : null
     if (service) delete service.history
-    res.status(201).json({ observation: entryToApi(outcome.entry), rag: outcome.risk?.rag ?? null, service })
+    res.status(201).json({
+      observation: entryToApi(outcome.entry),
+      rag: outcome.risk?.rag ?? null,
+      service,
+    } satisfies z.infer<typeof intelligenceCreatedSchema>)
   })
 
   return router

@@ -1,8 +1,10 @@
 import { Router } from 'express'
+import type { z } from 'zod'
 import type { Services } from '../services/container.js'
 import { sendApiError } from './apiErrors.js'
 import { parseMarketQuery } from './market.js'
 import { positiveId } from '../domain/strictInput.js'
+import { marketSummarySchema, providerDetailSchema, providerListSchema } from './apiMarketSchemas.js'
 
 const providerIdSchema = positiveId
 
@@ -13,11 +15,15 @@ export function apiMarketRoutes(services: Services): Router {
   router.get('/market', async (req, res) => {
     const parsed = parseMarketQuery(req.query, services.clock.today())
     if (!parsed.ok) return sendApiError(res, 400, 'Invalid query', parsed.errors)
-    res.json(await services.market.summary(parsed.query.from, parsed.query.to))
+    const summary: z.infer<typeof marketSummarySchema> = await services.market.summary(
+      parsed.query.from,
+      parsed.query.to,
+    )
+    res.json(summary)
   })
 
   router.get('/providers', async (_req, res) => {
-    res.json({ providers: await services.market.providers() })
+    res.json({ providers: await services.market.providers() } satisfies z.infer<typeof providerListSchema>)
   })
 
   router.get('/providers/:id', async (req, res) => {
@@ -44,7 +50,7 @@ export function apiMarketRoutes(services: Services): Router {
         reason: s.reason,
         lastChange: s.changedAt,
       })),
-    })
+    } satisfies z.infer<typeof providerDetailSchema>)
   })
 
   return router

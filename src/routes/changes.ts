@@ -1,6 +1,7 @@
 import { Router } from 'express'
 import { z } from 'zod'
-import { RUN_CAUSE_LABELS } from '../data/runs.js'
+import { RUN_CAUSES, RUN_CAUSE_LABELS } from '../data/runs.js'
+import { ragSchema } from '../domain/vocabulary.js'
 import type { Services } from '../services/container.js'
 import { CHANGE_PERIODS, type ChangePeriod, type ChangedService } from '../services/dashboardService.js'
 import { sendApiError } from './apiErrors.js'
@@ -76,12 +77,27 @@ const instantSchema = z
   )
   .transform((value) => new Date(value).toISOString())
 
-const changesQuerySchema = z
+export const changesQuerySchema = z
   .object({ since: instantSchema.optional(), until: instantSchema.optional() })
   .refine((query) => !query.since || !query.until || query.since < query.until, {
     message: 'until must be after since',
     path: ['until'],
   })
+
+export const ragChangeSchema = z.object({
+  service: z.object({ ref: z.string(), name: z.string(), provider: z.string() }),
+  from: ragSchema.nullable(),
+  to: ragSchema,
+  when: z.string(),
+  cause: z.enum(RUN_CAUSES),
+  reasons: z.array(z.string()),
+})
+
+export const ragChangeListSchema = z.object({
+  since: z.string().nullable(),
+  until: z.string(),
+  changes: z.array(ragChangeSchema),
+})
 
 /** `GET /api/v1/changes?since=&until=`: RAG changes in a period, whatever runs made them (SPEC §9). */
 export function apiChangesRoutes(services: Services): Router {
@@ -104,7 +120,7 @@ export function apiChangesRoutes(services: Services): Router {
         cause: c.cause,
         reasons: c.change.reasons,
       })),
-    })
+    } satisfies z.infer<typeof ragChangeListSchema>)
   })
   return router
 }

@@ -31,7 +31,7 @@ const dateField = z
     return parsed
   })
 
-const marketQuerySchema = z.object({
+export const marketQuerySchema = z.object({
   from: dateField,
   to: dateField,
   mix: z.enum(MIX_DIMENSIONS, { error: `must be one of ${MIX_DIMENSIONS.join(', ')}` }).default('cqc'),

@@ -1,31 +1,62 @@
-import { INDICATOR_KEYS } from '../domain/vocabulary.js'
-import type { IndicatorResult, RiskResult } from '../domain/riskResult.js'
+import { z } from 'zod'
+import { INDICATOR_KEYS, SERVICE_TYPES, indicatorKeySchema, ragSchema } from '../domain/vocabulary.js'
+import type { RiskResult } from '../domain/riskResult.js'
 import type { HistoryPoint } from '../data/runs.js'
 import type { ListedService } from '../data/serviceListing.js'
 import type { ServiceDetail } from './dashboardService.js'
 
+const nullableText = z.string().nullable()
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+
+export const levelSchema = z.enum([...ragSchema.options, 'none'])
+
+export const indicatorSchema = z.object({
+  key: indicatorKeySchema,
+  level: levelSchema,
+  value: nullableText,
+  date: nullableText,
+  // Not an enum: a compliance action's fact has the source 'compliance_action', which SOURCES does not list.
+  source: nullableText,
+  reason: z.string(),
+  stale: z.boolean(),
+})
+
+export const riskFlagsSchema = z.object({
+  multipleConcerns: z.boolean(),
+  recentlyDowngraded: z.boolean(),
+  notYetAssessed: z.boolean(),
+  deteriorating: z.boolean(),
+})
+
+export const historyPointSchema = z.object({ at: z.string(), rag: ragSchema })
+
 /** SPEC §9: the JSON shape of a service in `/api/v1`. Extend freely; never rename. */
-export interface ApiService {
-  ref: string
-  name: string
-  provider: string
-  type: string
-  area: string
-  contractStatus: string
-  cqcLocationId: string | null
-  rag: RiskResult['rag'] | null
-  computedRag: RiskResult['computedRag'] | null
-  override: { level: string; reason: string; expiresOn: string } | null
-  score: number | null
-  reasons: string[]
-  flags: RiskResult['flags'] | null
-  asOf: string | null
-  lastChange: string | null
-  /** May receive new packages under some DPS lot (true), refused by every lot it is on (false), on no DPS (null). */
-  eligible: boolean | null
-  indicators: Array<Omit<IndicatorResult, 'key'> & { key: string }>
-  history?: Array<{ at: string; rag: string }>
-}
+export const apiServiceSchema = z.object({
+  ref: z.string(),
+  name: z.string(),
+  provider: z.string(),
+  type: z.enum(SERVICE_TYPES),
+  area: z.string(),
+  contractStatus: z.string(),
+  cqcLocationId: nullableText,
+  rag: ragSchema.nullable(),
+  computedRag: ragSchema.nullable(),
+  override: z.object({ level: ragSchema, reason: z.string(), expiresOn: isoDate }).nullable(),
+  score: z.number().nullable(),
+  reasons: z.array(z.string()),
+  flags: riskFlagsSchema.nullable(),
+  asOf: nullableText,
+  lastChange: nullableText,
+  eligible: z
+    .boolean()
+    .nullable()
+    .describe(
+      'May receive new packages under some DPS lot (true), refused by every lot it is on (false), on no DPS (null)',
+    ),
+  indicators: z.array(indicatorSchema).min(INDICATOR_KEYS.length),
+  history: z.array(historyPointSchema).optional(),
+})
+export type ApiService = z.infer<typeof apiServiceSchema>
 
 function noDataIndicators(): ApiService['indicators'] {
   return INDICATOR_KEYS.map((key) => ({
@@ -44,7 +75,7 @@ function base(
     ref: string
     name: string
     providerName: string
-    serviceType: string
+    serviceType: ApiService['type']
     area: string
     contractStatus: string
     cqcLocationId: string | null
@@ -87,6 +118,6 @@ export function detailToApi(detail: ServiceDetail): ApiService {
   }
 }
 
-export function historyToApi(history: HistoryPoint[]): Array<{ at: string; rag: string }> {
+export function historyToApi(history: HistoryPoint[]): NonNullable<ApiService['history']> {
   return history.map((point) => ({ at: point.asOf, rag: point.rag }))
 }

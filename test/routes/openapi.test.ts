@@ -44,6 +44,20 @@ function responseSchema(path: string, method: string, status: number): Json {
   return schema
 }
 
+function requestSchema(path: string, method: string): Json {
+  const operation = (document.paths as Record<string, Record<string, Json>>)[path]?.[method]
+  const body = operation?.requestBody as { content?: Record<string, { schema: Json }> } | undefined
+  const schema = body?.content?.['application/json']?.schema
+  if (!schema) throw new Error(`The document has no JSON body for ${method.toUpperCase()} ${path}`)
+  return schema
+}
+
+/** The component a `$ref` names, as the document has it. */
+function component(schema: Json): Json {
+  const name = String(schema.$ref).replace('#/components/schemas/', '')
+  return (document.components as { schemas: Record<string, Json> }).schemas[name] as Json
+}
+
 /** Every documented answer a test checked against a real one: `get /market 200`. */
 const checked = new Set<string>()
 
@@ -386,6 +400,69 @@ describe('the validator can fail', () => {
     ;(broken.overall.mixes.cqc.rows[0] as { from: Json }).from = { count: 'many', percent: 1 }
     expect(validate.safeParse(market).success).toBe(true)
     expect(validate.safeParse(broken).success).toBe(false)
+  })
+})
+
+describe('the request bodies are the ones the routes read', () => {
+  const writes: Array<[string, Json]> = [
+    [
+      '/services/{ref}/intelligence',
+      { kind: 'contract_concern', date: '2026-11-01', outcome: 'substantiated', reference: 'CC-OPENAPI-2' },
+    ],
+    ['/services/{ref}/actions', { kind: 'action_plan', openedOn: '2026-11-01', reference: 'AP-OPENAPI-2' }],
+  ]
+
+  it('a body the route accepts conforms to its documented schema, and one missing a required field does not', () => {
+    for (const [path, body] of writes) {
+      const validate = validatorFor(requestSchema(path, 'post'))
+      expect(validate.safeParse(body).success, path).toBe(true)
+      const required = (component(requestSchema(path, 'post')).required ?? []) as string[]
+      expect(required.length, path).toBeGreaterThan(0)
+      for (const field of required) {
+        const { [field]: _left, ...without } = body
+        expect(validate.safeParse(without).success, `${path} without ${field}`).toBe(false)
+      }
+    }
+  })
+
+  it('a closed body documents exactly the fields its route takes', async () => {
+    const csrf = await compliance.csrf('/')
+    const ref = (await assessor.agent.get('/api/v1/services?pageSize=1')).body.services[0].ref as string
+    for (const [path] of writes) {
+      const schema = component(requestSchema(path, 'post'))
+      expect(schema.additionalProperties, path).toBe(false)
+      const url = `/api/v1${path.replace('{ref}', ref)}`
+      for (const field of Object.keys(schema.properties as Json)) {
+        const response = await compliance.agent
+          .post(url)
+          .set('x-csrf-token', csrf)
+          .send({ [field]: 'x' })
+        const refused = (response.body.details as Array<{ field: string; message: string }>).filter(
+          (detail) => detail.field === field && detail.message.startsWith('is not a field'),
+        )
+        expect(refused, `${path}: ${field} is documented but refused`).toEqual([])
+      }
+      const unknown = await compliance.agent.post(url).set('x-csrf-token', csrf).send({ colour: 'x' })
+      expect(unknown.status, path).toBe(400)
+      expect(unknown.body.details[0].field, path).toBe('colour')
+      // The refusal names the fields the route takes: the documented ones, no more and no fewer.
+      const taken = String(unknown.body.details[0].message)
+        .replace(/^.*: use /, '')
+        .split(', ')
+      expect(taken.sort(), path).toEqual(Object.keys(schema.properties as Json).sort())
+    }
+  })
+
+  it('the award body documents what the route reads: each field it names in a 400 is in the schema', async () => {
+    const csrf = await compliance.csrf('/')
+    const id = (await assessor.agent.get('/api/v1/dps')).body.dps[0].id as number
+    const response = await compliance.agent.post(`/api/v1/dps/${id}/awards`).set('x-csrf-token', csrf).send({})
+    expect(response.status).toBe(400)
+    const schema = component(requestSchema('/dps/{id}/awards', 'post'))
+    const named = (response.body.details as Array<{ field: string }>).map((detail) => detail.field)
+    expect(named.length).toBeGreaterThan(0)
+    expect([...named].sort()).toEqual([...(schema.required as string[])].sort())
+    for (const field of named) expect(Object.keys(schema.properties as Json), field).toContain(field)
   })
 })
 
