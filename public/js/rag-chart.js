@@ -9,7 +9,8 @@
 //     are listed in its tooltip, and "timeScale": true spaces the points by date (the service page timeline)
 //   { "type": "bar", "labels": ["Home care", ...], "stacked": true, "horizontal": false,
 //     "datasets": [{ "label": "Red", "data": [3, 1], "colour": "red" }] }
-//     bars of counts; a dataset's colour is a name from COLOURS (or its `rag`)
+//     bars of counts; a dataset's colour is a name from COLOURS (or its `rag`); "percentAxis": true for shares
+//     of a whole (the value axis runs 0 to 100%)
 //
 // Every chart has the same data in a table beside it (the page's job), so the colours are never the
 // only way to read it. No inline code: this file is loaded with the page's CSP nonce.
@@ -153,6 +154,15 @@
 
   function barConfig(data) {
     var stacked = Boolean(data.stacked)
+    var valueAxis = { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } }
+    // Shares of a whole: the axis ends at 100% even when rounded shares add up to 100.1.
+    if (data.percentAxis) {
+      valueAxis.max = 100
+      valueAxis.ticks.callback = function (value) {
+        return value + '%'
+      }
+    }
+    var categoryAxis = { stacked: stacked }
     return {
       type: 'bar',
       data: {
@@ -164,10 +174,7 @@
       },
       options: {
         indexAxis: data.horizontal ? 'y' : 'x',
-        scales: {
-          x: { stacked: stacked },
-          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
-        },
+        scales: data.horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
         plugins: { legend: { display: (data.datasets || []).length > 1, position: 'bottom' } },
       },
     }

@@ -151,6 +151,7 @@ function groupedView(
         type: 'bar',
         horizontal: true,
         stacked: true,
+        percentAxis: true,
         labels,
         datasets: categories.map((category) => ({
           label: category.label,

@@ -196,6 +196,35 @@ describe('market summary of the demo borough, today vs 12 months ago (acceptance
     expect(response.text).toContain('data-testid="group-by-type"')
   })
 
+  it('prints each group’s count and its share of the group in the by-type, by-area and by-DPS tables', async () => {
+    const response = await assessor.agent.get('/market?mix=rag')
+    expect(response.status).toBe(200)
+    expect(response.text).not.toContain('%%')
+    const tables: Array<[string, typeof summary.byType]> = [
+      ['by-type', summary.byType],
+      ['by-area', summary.byArea],
+      ['by-dps', summary.byDps],
+    ]
+    for (const [id, groups] of tables) {
+      const table = new RegExp(`data-testid="group-${id}">([\\s\\S]*?)</table>`).exec(response.text)?.[1] ?? ''
+      const cells = [
+        ...table.matchAll(
+          /<td class="govuk-table__cell govuk-table__cell--numeric" data-count="\d+"[^>]*>([^<]*)<\/td>/g,
+        ),
+      ].map((m) => m[1])
+      const expected = groups.flatMap((group) =>
+        (['from', 'to'] as const).flatMap((when) =>
+          group.mixes.rag.rows.map((row) => `${row[when].count} (${row[when].percent}%)`),
+        ),
+      )
+      expect(expected.length, id).toBeGreaterThan(0)
+      expect(cells, id).toEqual(expected)
+    }
+    // The stacked chart of shares ends its axis at 100%.
+    const data = /id="market-by-type-data"[^>]*>([^<]*)</.exec(response.text)?.[1] ?? '{}'
+    expect(JSON.parse(data.replaceAll('&quot;', '"'))).toMatchObject({ stacked: true, percentAxis: true })
+  })
+
   it('shows the chosen mix by group', async () => {
     const response = await assessor.agent.get('/market?mix=rag')
     expect(response.status).toBe(200)
