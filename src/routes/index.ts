@@ -3,6 +3,7 @@ import type { Services } from '../services/container.js'
 import { apiReadRoutes } from './api.js'
 import { apiChangesRoutes } from './changes.js'
 import { apiActionsRoutes } from './apiActions.js'
+import { actionsRoutes } from './actions.js'
 import { dashboardRoutes } from './dashboard.js'
 import { servicePageRoutes } from './servicePage.js'
 // Feature imports: keep each feature's lines inside its own region.
@@ -26,6 +27,7 @@ import { adminTokensRoutes } from './adminTokens.js'
 import { adminUsersRoutes } from './adminUsers.js'
 import { complianceRoutes } from './compliance.js'
 import { morningRoutes } from './morning.js'
+import { overrideRevokeRoutes } from './overrideRevoke.js'
 // endregion
 // region: rules
 import { adminRulesRoutes } from './adminRules.js'
@@ -65,6 +67,8 @@ export function pageRouters(services: Services): Router[] {
     // endregion
     // region: compliance
     complianceRoutes(services),
+    actionsRoutes(services),
+    overrideRevokeRoutes(services),
     morningRoutes(services),
     adminUsersRoutes(services),
     adminTokensRoutes(services),

@@ -10,6 +10,7 @@ import { formatDate, formatDateTime, ragTag } from './display.js'
 import { inboxFileRows, leftInInboxRows } from './inboxFiles.js'
 import { changePeriodSchema, changeRow, changesPeriodViewModel } from './changes.js'
 import { fieldErrors } from './queryParams.js'
+import { followedServiceRows } from './followedServices.js'
 import { z } from 'zod'
 
 function servicePath(ref: string): string {
@@ -113,8 +114,11 @@ export function morningRoutes(services: Services): Router {
     const councilFiles = view.lastFullRun ? await services.inbox.filesForRun(view.lastFullRun.id) : []
     // And what it left there, and why: a file dropped moments before the run waits for the next one.
     const leftInInbox = view.lastFullRun ? await services.inbox.skippedForRun(view.lastFullRun.id) : []
+    const followedRows = await followedServiceRows(services, req.user, view.ragChanges)
+    const followed = followedRows ? { rows: followedRows } : null
     res.render('pages/morning', {
       ...morningViewModel(view, services),
+      followed,
       councilFiles: inboxFileRows(councilFiles),
       leftInInbox: leftInInboxRows(leftInInbox),
     })

@@ -14,8 +14,11 @@ interface NavigationEntry {
 
 /** The service navigation, by role: assessors never see links to pages they cannot use. */
 const ENTRIES: NavigationEntry[] = [
-  { text: 'Dashboard', href: '/', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/services/', '/providers'] },
+  { text: 'Dashboard', href: '/', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/services/'] },
   { text: 'My morning', href: '/morning', roles: ['admin', 'compliance'] },
+  { text: 'Actions', href: '/actions', roles: ['admin', 'compliance'] },
+  { text: 'Assessments due', href: '/assessments/due', roles: ['admin', 'compliance'], prefixes: ['/assessments'] },
+  { text: 'Providers', href: '/providers', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/providers'] },
   { text: 'DPS', href: '/dps', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/dps'] },
   { text: 'Market', href: '/market', roles: ['admin', 'compliance', 'assessor'], prefixes: ['/market'] },
   { text: 'Import', href: '/import', roles: ['admin', 'compliance'], prefixes: ['/import'] },

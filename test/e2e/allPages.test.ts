@@ -35,7 +35,7 @@ afterAll(async () => {
   await env?.stop()
 })
 
-const COMPLIANCE_PAGES = ['/morning', '/intelligence', '/assessments/due', '/import']
+const COMPLIANCE_PAGES = ['/morning', '/actions', '/intelligence', '/assessments/due', '/import']
 const ADMIN_PAGES = [
   '/admin',
   '/admin/users',

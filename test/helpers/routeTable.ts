@@ -95,12 +95,15 @@ export const ROUTE_TABLE: RouteExpectation[] = [
   // Overrides, compliance actions and the morning page
   { method: 'GET', path: '/services/:ref/override', access: STAFF },
   { method: 'POST', path: '/services/:ref/override', access: STAFF },
+  { method: 'GET', path: '/services/:ref/override/:id/revoke', access: STAFF },
   { method: 'POST', path: '/services/:ref/override/:id/revoke', access: STAFF },
   { method: 'GET', path: '/services/:ref/actions/new', access: STAFF },
   { method: 'POST', path: '/services/:ref/actions', access: STAFF },
   { method: 'GET', path: '/services/:ref/actions/:id', access: STAFF },
   { method: 'POST', path: '/services/:ref/actions/:id/close', access: STAFF },
   { method: 'GET', path: '/morning', access: STAFF },
+  { method: 'GET', path: '/actions', access: STAFF },
+  { method: 'GET', path: '/actions.csv', access: STAFF },
 
   // DPS (SPEC §4, §7): everyone reads and matches referrals; compliance and admin award and close tasks
   { method: 'GET', path: '/dps', access: ALL },
