@@ -338,15 +338,6 @@ export function complianceRoutes(services: Services): Router {
     res.redirect(303, `${servicePath(service)}#compliance`)
   })
 
-  router.post('/services/:ref/override/:id/revoke', officers, async (req, res, next) => {
-    const service = await findService(services, req.params.ref)
-    const id = idSchema.safeParse(req.params.id)
-    if (!service || !id.success) return next()
-    const revoked = await services.compliance.revokeOverride(service.id, id.data, actorOf(req.user!))
-    if (!revoked) return next()
-    res.redirect(303, `${servicePath(service)}#compliance`)
-  })
-
   router.get('/services/:ref/actions/new', officers, async (req, res, next) => {
     const service = await findService(services, req.params.ref)
     if (!service) return next()

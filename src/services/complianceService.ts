@@ -21,6 +21,18 @@ export const MAX_OVERRIDE_DAYS = 90
 /** SPEC §7: an action plan is due this many days after a Requires Improvement or Poor assessment. */
 export const ACTION_PLAN_DUE_DAYS = 14
 export const REASON_MAX_LENGTH = 1000
+
+/** Why an override is revoked early: a reason is required, as for setting one. */
+export const revokeSchema = z.object({
+  reason: safeText(
+    z
+      .string({ error: 'Enter why the override is being revoked' })
+      .trim()
+      .min(1, 'Enter why the override is being revoked')
+      .max(REASON_MAX_LENGTH, `The reason must be ${REASON_MAX_LENGTH} characters or fewer`),
+    { multiline: true },
+  ),
+})
 export const OWNER_MAX_LENGTH = 200
 export const NOTES_MAX_LENGTH = 5000
 export const REFERENCE_MAX_LENGTH = 100
@@ -264,6 +276,19 @@ export class ComplianceService {
     const today = this.deps.today()
     const input = validate(overrideSchema(today), raw)
     if (!input.ok) return input
+    const computed = (await this.deps.risk.assess(serviceId, today)).computedRag
+    if (input.value.level === computed) {
+      const colour = `${computed.charAt(0).toUpperCase()}${computed.slice(1)}`
+      return {
+        ok: false,
+        errors: [
+          {
+            field: 'level',
+            message: `The rules already give ${colour}: choose another RAG, or revoke the override to go back to the rules’ RAG`,
+          },
+        ],
+      }
+    }
     const outcome = await this.deps.overrides.set(
       { serviceId, rag: input.value.level, reason: input.value.reason, expiresOn: input.value.expiresOn },
       actor,
@@ -273,12 +298,17 @@ export class ComplianceService {
     return { ok: true, value: outcome }
   }
 
-  /** Revokes the service's override early; undefined when the override is not this service's. */
-  async revokeOverride(serviceId: number, overrideId: number, actor: string): Promise<RagOverride | undefined> {
+  /** Revokes the service's override early, for the reason given; undefined when the override is not this service's. */
+  async revokeOverride(
+    serviceId: number,
+    overrideId: number,
+    actor: string,
+    reason = 'Revoked early',
+  ): Promise<RagOverride | undefined> {
     const existing = await this.deps.overrides.findById(overrideId)
     if (!existing || existing.serviceId !== serviceId) return undefined
     if (existing.revokedAt !== null) return existing
-    const revoked = await this.deps.overrides.revoke(overrideId, actor, 'Revoked early')
+    const revoked = await this.deps.overrides.revoke(overrideId, actor, reason)
     await this.deps.risk.recomputeServices([serviceId], `override revoked by ${actor}`)
     return revoked
   }

@@ -200,17 +200,19 @@ describe('overrides', () => {
   it('revokes early: the computed RAG is back at once, and the revocation is audited', async () => {
     await postOverride(officer, { ...valid(), level: 'red' })
     const [override] = await services.compliance.overrides.listForService(ids.green)
+    const confirm = await officer.agent.get(`/services/SVC-GREEN/override/${override!.id}/revoke`)
+    expect(confirm.status).toBe(200)
     const revoke = await officer.agent
       .post(`/services/SVC-GREEN/override/${override!.id}/revoke`)
       .type('form')
-      .send({ _csrf: await officer.csrf('/services/SVC-GREEN') })
+      .send({ _csrf: await officer.csrf('/services/SVC-GREEN'), reason: 'Concern resolved at the visit' })
     expect(revoke.status).toBe(303)
     expect((await currentRag(services, ids.green))?.rag).toBe('green')
     expect(await services.audit.count({ action: 'override.revoked', entityId: ids.green })).toBe(1)
     const other = await officer.agent
       .post(`/services/SVC-RED/override/${override!.id}/revoke`)
       .type('form')
-      .send({ _csrf: await officer.csrf('/') })
+      .send({ _csrf: await officer.csrf('/'), reason: 'Wrong service' })
     expect(other.status).toBe(404)
   })
 
