@@ -1,5 +1,7 @@
 import type { Statement } from 'better-sqlite3'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from './database.js'
+import { toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 /** What an audited write says about itself. `before`/`after` are plain data (stored as JSON); null when absent. */
 export interface NewAuditEntry {
@@ -80,11 +82,9 @@ function toEntry(row: AuditRow): AuditEntry {
   }
 }
 
-const insertStatements = new WeakMap<Db, Statement>()
-
 /**
- * Appends one audit entry synchronously. For other repositories to call INSIDE their own write
- * transaction, so the change and its audit entry commit (or roll back) together.
+ * Appends one audit entry synchronously on a raw handle, for repositories not yet on the store seam to call inside
+ * their own write transaction. Converted repositories use `recordAuditEntry`.
  */
 export function appendAuditEntry(db: Db, entry: NewAuditEntry, at: string = new Date().toISOString()): number {
   let insert = insertStatements.get(db)
@@ -95,95 +95,84 @@ export function appendAuditEntry(db: Db, entry: NewAuditEntry, at: string = new 
     )
     insertStatements.set(db, insert)
   }
-  const result = insert.run(
-      at,
-      entry.actor,
-      entry.action,
-      entry.entityType,
-      entry.entityId === undefined || entry.entityId === null ? null : String(entry.entityId),
-      toJson(entry.before),
-      toJson(entry.after),
-    )
+  const result = insert.run(at, entry.actor, entry.action, entry.entityType, entityIdOf(entry), toJson(entry.before), toJson(entry.after))
   return Number(result.lastInsertRowid)
 }
 
-function whereClause(filter: AuditFilter): { sql: string; params: Record<string, string> } {
-  const conditions: string[] = []
-  const params: Record<string, string> = {}
-  if (filter.entityType !== undefined) {
-    conditions.push('entity_type = @entityType')
-    params.entityType = filter.entityType
-  }
-  if (filter.entityId !== undefined) {
-    conditions.push('entity_id = @entityId')
-    params.entityId = String(filter.entityId)
-  }
+const insertStatements = new WeakMap<Db, Statement>()
+
+function entityIdOf(entry: NewAuditEntry): string | null {
+  return entry.entityId === undefined || entry.entityId === null ? null : String(entry.entityId)
+}
+
+/**
+ * Appends one audit entry on `db` and returns it. Called on a transaction (a repository's write, `Store.write`), the
+ * entry commits or rolls back with the change it describes.
+ */
+export async function recordAuditEntry(
+  db: Executor,
+  entry: NewAuditEntry,
+  at: string = new Date().toISOString(),
+): Promise<AuditEntry> {
+  const { rows } = await sql<AuditRow>`
+    INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before_json, after_json)
+    VALUES (${at}, ${entry.actor}, ${entry.action}, ${entry.entityType}, ${entityIdOf(entry)}, ${toJson(entry.before)},
+      ${toJson(entry.after)})
+    RETURNING *`.execute(db)
+  return toEntry(rows[0] as AuditRow)
+}
+
+function whereClause(filter: AuditFilter): RawBuilder<unknown> {
+  const conditions: RawBuilder<unknown>[] = []
+  if (filter.entityType !== undefined) conditions.push(sql`entity_type = ${filter.entityType}`)
+  if (filter.entityId !== undefined) conditions.push(sql`entity_id = ${String(filter.entityId)}`)
   if (filter.entityIds !== undefined) {
-    const names = filter.entityIds.map((_, i) => `@entityId${i}`)
-    conditions.push(names.length === 0 ? '0' : `entity_id IN (${names.join(', ')})`)
-    filter.entityIds.forEach((id, i) => (params[`entityId${i}`] = String(id)))
+    conditions.push(
+      filter.entityIds.length === 0 ? sql`1 = 0` : sql`entity_id IN (${sql.join(filter.entityIds.map(String))})`,
+    )
   }
-  if (filter.actor !== undefined) {
-    conditions.push('actor = @actor')
-    params.actor = filter.actor
-  }
-  if (filter.action !== undefined) {
-    conditions.push('action = @action')
-    params.action = filter.action
-  }
-  if (filter.from !== undefined) {
-    conditions.push('at >= @from')
-    params.from = filter.from
-  }
+  if (filter.actor !== undefined) conditions.push(sql`actor = ${filter.actor}`)
+  if (filter.action !== undefined) conditions.push(sql`action = ${filter.action}`)
+  if (filter.from !== undefined) conditions.push(sql`at >= ${filter.from}`)
   if (filter.to !== undefined) {
-    conditions.push('at < @to')
-    params.to = ISO_DATE_ONLY.test(filter.to) ? nextDay(filter.to) : filter.to
+    conditions.push(sql`at < ${ISO_DATE_ONLY.test(filter.to) ? nextDay(filter.to) : filter.to}`)
   }
-  return { sql: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params }
+  return conditions.length === 0 ? sql`` : sql`WHERE ${sql.join(conditions, sql` AND `)}`
 }
 
 /** The append-only audit log (SPEC §1: who, when, what, before, after). There is no update or delete. */
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  private readonly db: Executor
 
-  /**
-   * Runs `work` in one immediate transaction (joining one already open), so a write and the `recordNow` of its audit
-   * entry inside it commit or roll back together. `work` must be synchronous.
-   */
-  inTransaction<T>(work: () => T): T {
-    if (this.db.inTransaction) return work()
-    return this.db.transaction(work).immediate()
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
-  /** Appends an entry at once, for use inside `inTransaction`; returns its id. */
-  recordNow(entry: NewAuditEntry): number {
-    return appendAuditEntry(this.db, entry)
-  }
-
-  async record(entry: NewAuditEntry): Promise<AuditEntry> {
-    const at = new Date().toISOString()
-    const id = appendAuditEntry(this.db, entry, at)
-    return toEntry(this.db.prepare('SELECT * FROM audit_log WHERE id = ?').get(id) as AuditRow)
+  /** Appends an entry, at `at` (now unless given). Inside `Store.write` it commits with the rest of the write. */
+  async record(entry: NewAuditEntry, at: string = new Date().toISOString()): Promise<AuditEntry> {
+    return recordAuditEntry(this.db, entry, at)
   }
 
   /** Newest first. */
   async list(page: AuditPage): Promise<AuditEntry[]> {
-    const { sql, params } = whereClause(page)
-    const rows = this.db
-      .prepare(`SELECT * FROM audit_log ${sql} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit: page.limit, offset: page.offset ?? 0 }) as AuditRow[]
+    const { rows } = await sql<AuditRow>`
+      SELECT * FROM audit_log ${whereClause(page)} ORDER BY id DESC LIMIT ${page.limit} OFFSET ${page.offset ?? 0}`.execute(
+      this.db,
+    )
     return rows.map(toEntry)
   }
 
   async count(filter: AuditFilter = {}): Promise<number> {
-    const { sql, params } = whereClause(filter)
-    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM audit_log ${sql}`).get(params) as { n: number }
-    return row.n
+    const { rows } = await sql<{ n: number | string }>`
+      SELECT COUNT(*) AS n FROM audit_log ${whereClause(filter)}`.execute(this.db)
+    return Number(rows[0]?.n ?? 0)
   }
 
   /** The distinct actions recorded, for the admin filter's select. */
   async actions(): Promise<string[]> {
-    const rows = this.db.prepare('SELECT DISTINCT action FROM audit_log ORDER BY action').all() as { action: string }[]
+    const { rows } = await sql<{ action: string }>`SELECT DISTINCT action FROM audit_log ORDER BY action`.execute(
+      this.db,
+    )
     return rows.map((row) => row.action)
   }
 }

@@ -1,4 +1,5 @@
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { inTransaction, toExecutor, type Executor, type ExecutorSource } from './executor.js'
 import type { NewObservation, Observation } from '../domain/observation.js'
 import type { IndicatorKey, Source } from '../domain/vocabulary.js'
 
@@ -35,7 +36,10 @@ export interface AppendResult {
   insertedIds: number[]
 }
 
-const LIVE = 'NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)'
+const LIVE = sql`NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)`
+const SUPERSEDED_BY = sql`(SELECT later.id FROM observations later WHERE later.supersedes_id = o.id)`
+/** Rows of one multi-row INSERT, and ids of one IN list: well inside both databases' parameter limits. */
+const BATCH = 500
 
 function toObservation(row: ObservationRow): Observation {
   return {
@@ -53,66 +57,44 @@ function toObservation(row: ObservationRow): Observation {
   }
 }
 
+interface ToInsert {
+  observation: NewObservation
+  naturalKey: string
+  supersedes: number | null
+}
+
+function toStored(row: ObservationRow & { superseded_by_id: number | null }): StoredObservation {
+  return {
+    ...toObservation(row),
+    serviceId: row.service_id,
+    naturalKey: row.natural_key,
+    supersedesId: row.supersedes_id,
+    supersededById: row.superseded_by_id,
+  }
+}
+
+function groupByService(rows: ObservationRow[], into: Map<number, Observation[]>): Map<number, Observation[]> {
+  for (const row of rows) {
+    let list = into.get(row.service_id)
+    if (!list) into.set(row.service_id, (list = []))
+    list.push(toObservation(row))
+  }
+  return into
+}
+
 /** Append-only facts about services. Rows are never updated or deleted. */
 export class ObservationRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      insert: db.prepare(
-        `INSERT INTO observations (service_id, indicator, source, natural_key, observed_on, end_date, value, detail,
-           reference, notes, entered_by, recorded_at, supersedes_id)
-         VALUES (@serviceId, @indicator, @source, @naturalKey, @observedOn, @endDate, @value, @detail, @reference,
-           @notes, @enteredBy, @recordedAt, @supersedes)
-         ON CONFLICT (service_id, indicator, natural_key) DO NOTHING`,
-      ),
-      latestFromSource: db.prepare<
-        [number, string, string],
-        { value: string; end_date: string | null; detail: string }
-      >(
-        `SELECT o.value, o.end_date, o.detail FROM observations o
-         WHERE o.service_id = ? AND o.indicator = ? AND o.source = ? AND ${LIVE}
-         ORDER BY o.observed_on DESC, o.id DESC LIMIT 1`,
-      ),
-      liveForService: db.prepare<[number], ObservationRow>(
-        `SELECT o.* FROM observations o WHERE o.service_id = ? AND ${LIVE} ORDER BY o.observed_on, o.id`,
-      ),
-      liveForRange: db.prepare<[number, number], ObservationRow>(
-        `SELECT o.* FROM observations o WHERE o.service_id >= ? AND o.service_id < ? AND ${LIVE}
-         ORDER BY o.service_id, o.observed_on, o.id`,
-      ),
-      liveForIds: db.prepare<[string], ObservationRow>(
-        `SELECT o.* FROM observations o WHERE o.service_id IN (SELECT value FROM json_each(?)) AND ${LIVE}
-         ORDER BY o.service_id, o.observed_on, o.id`,
-      ),
-      allForService: db.prepare<[number], ObservationRow & { superseded_by_id: number | null }>(
-        `SELECT o.*, (SELECT later.id FROM observations later WHERE later.supersedes_id = o.id) AS superseded_by_id
-         FROM observations o WHERE o.service_id = ? ORDER BY o.observed_on DESC, o.id DESC`,
-      ),
-      byId: db.prepare<[number], ObservationRow & { superseded_by_id: number | null }>(
-        `SELECT o.*, (SELECT later.id FROM observations later WHERE later.supersedes_id = o.id) AS superseded_by_id
-         FROM observations o WHERE o.id = ?`,
-      ),
-      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM observations'),
-      byNaturalKey: db.prepare<[number, string, string], ObservationRow>(
-        'SELECT * FROM observations WHERE service_id = ? AND indicator = ? AND natural_key = ?',
-      ),
-      supersededBy: db.prepare<[number], ObservationRow>(
-        'SELECT * FROM observations WHERE supersedes_id = ? ORDER BY id LIMIT 1',
-      ),
-    }
-  }
-
-  /** Appends the new facts in one transaction, skipping those already known (see NewObservation.dedupe). */
-  async append(observations: NewObservation[]): Promise<AppendResult> {
-    return this.appendNow(observations)
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   /**
-   * The synchronous core of append, for callers inside the data layer that must combine it with other writes in one
-   * transaction. Opens its own transaction unless one is already open.
+   * Appends the new facts in one transaction (joining one already open), skipping those already known
+   * (see NewObservation.dedupe).
    */
-  appendNow(observations: NewObservation[]): AppendResult {
+  async append(observations: NewObservation[]): Promise<AppendResult> {
     return this.appendWith(observations, false)
   }
 
@@ -127,17 +109,34 @@ export class ObservationRepository {
     return this.appendWith(observations, true)
   }
 
-  private appendWith(observations: NewObservation[], supersedeChanged: boolean): AppendResult {
+  private async appendWith(observations: NewObservation[], supersedeChanged: boolean): Promise<AppendResult> {
     const recordedAt = new Date().toISOString()
-    const work = () => {
+    return inTransaction(this.db, async (trx) => {
       const result: AppendResult = { inserted: 0, unchanged: 0, changedServiceIds: [], insertedIds: [] }
       const changed = new Set<number>()
+      // Facts that need no read first go in multi-row INSERTs; a fact whose dedupe reads what is stored waits until
+      // the facts before it are written.
+      let pending: ToInsert[] = []
+      const flush = async () => {
+        for (let start = 0; start < pending.length; start += BATCH) {
+          const batch = pending.slice(start, start + BATCH)
+          const inserted = await this.insertBatch(trx, batch, recordedAt)
+          result.inserted += inserted.length
+          result.unchanged += batch.length - inserted.length
+          for (const row of inserted) {
+            result.insertedIds.push(row.id)
+            changed.add(row.service_id)
+          }
+        }
+        pending = []
+      }
       for (const o of observations) {
         let naturalKey = o.naturalKey
         let supersedes = o.supersedes ?? null
         const dedupe = o.dedupe ?? 'natural_key'
         if (supersedeChanged && supersedes === null && dedupe === 'natural_key') {
-          const revision = this.revisionOf(o)
+          await flush()
+          const revision = await this.revisionOf(trx, o)
           if (revision === 'unchanged') {
             result.unchanged++
             continue
@@ -148,7 +147,12 @@ export class ObservationRepository {
           }
         }
         if (dedupe === 'latest_value' || dedupe === 'latest_state') {
-          const latest = this.statements.latestFromSource.get(o.serviceId, o.indicator, o.source)
+          await flush()
+          const { rows } = await sql<{ value: string; end_date: string | null; detail: string }>`
+            SELECT o.value, o.end_date, o.detail FROM observations o
+            WHERE o.service_id = ${o.serviceId} AND o.indicator = ${o.indicator} AND o.source = ${o.source} AND ${LIVE}
+            ORDER BY o.observed_on DESC, o.id DESC LIMIT 1`.execute(trx)
+          const latest = rows[0]
           const sameDetail = dedupe === 'latest_value' || latest?.detail === JSON.stringify(o.detail ?? {})
           if (latest && latest.value === o.value && latest.end_date === (o.endDate ?? null) && sameDetail) {
             result.unchanged++
@@ -156,45 +160,50 @@ export class ObservationRepository {
           }
           naturalKey = `${o.naturalKey}@${o.observedOn}`
         }
-        const info = this.statements.insert.run({
-          serviceId: o.serviceId,
-          indicator: o.indicator,
-          source: o.source,
-          naturalKey,
-          observedOn: o.observedOn,
-          endDate: o.endDate ?? null,
-          value: o.value,
-          detail: JSON.stringify(o.detail ?? {}),
-          reference: o.reference ?? null,
-          notes: o.notes ?? null,
-          enteredBy: o.enteredBy ?? null,
-          recordedAt,
-          supersedes,
-        })
-        if (info.changes > 0) {
-          result.inserted++
-          result.insertedIds.push(Number(info.lastInsertRowid))
-          changed.add(o.serviceId)
-        } else {
-          result.unchanged++
-        }
+        pending.push({ observation: o, naturalKey, supersedes })
       }
+      await flush()
       result.changedServiceIds = [...changed]
       return result
-    }
-    return this.db.inTransaction ? work() : this.db.transaction(work).immediate()
+    })
+  }
+
+  /** Inserts the facts whose key is new; returns the rows inserted, in input order. */
+  private async insertBatch(
+    trx: Executor,
+    batch: ToInsert[],
+    recordedAt: string,
+  ): Promise<{ id: number; service_id: number }[]> {
+    const values = batch.map(
+      ({ observation: o, naturalKey, supersedes }) => sql`(${o.serviceId}, ${o.indicator}, ${o.source}, ${naturalKey},
+        ${o.observedOn}, ${o.endDate ?? null}, ${o.value}, ${JSON.stringify(o.detail ?? {})}, ${o.reference ?? null},
+        ${o.notes ?? null}, ${o.enteredBy ?? null}, ${recordedAt}, ${supersedes})`,
+    )
+    const { rows } = await sql<{ id: number; service_id: number }>`
+      INSERT INTO observations (service_id, indicator, source, natural_key, observed_on, end_date, value, detail,
+        reference, notes, entered_by, recorded_at, supersedes_id)
+      VALUES ${sql.join(values)}
+      ON CONFLICT (service_id, indicator, natural_key) DO NOTHING
+      RETURNING id, service_id`.execute(trx)
+    return [...rows].sort((a, b) => a.id - b.id)
   }
 
   /**
    * For a fact already stored under its natural key: 'unchanged' when the source last sent the same content, else the
    * id of the live version to supersede. null when the key is new.
    */
-  private revisionOf(o: NewObservation): number | 'unchanged' | null {
-    const original = this.statements.byNaturalKey.get(o.serviceId, o.indicator, o.naturalKey)
+  private async revisionOf(db: Executor, o: NewObservation): Promise<number | 'unchanged' | null> {
+    const { rows } = await sql<ObservationRow>`
+      SELECT * FROM observations
+      WHERE service_id = ${o.serviceId} AND indicator = ${o.indicator} AND natural_key = ${o.naturalKey}`.execute(db)
+    const original = rows[0]
     if (!original) return null
+    const supersededBy = async (id: number): Promise<ObservationRow | undefined> =>
+      (await sql<ObservationRow>`SELECT * FROM observations WHERE supersedes_id = ${id} ORDER BY id LIMIT 1`.execute(db))
+        .rows[0]
     let live = original
     let lastFromSource = original
-    for (let next = this.statements.supersededBy.get(live.id); next; next = this.statements.supersededBy.get(live.id)) {
+    for (let next = await supersededBy(live.id); next; next = await supersededBy(live.id)) {
       live = next
       if (next.natural_key.startsWith(`${o.naturalKey}#`)) lastFromSource = next
     }
@@ -209,56 +218,50 @@ export class ObservationRepository {
   }
 
   async listLive(serviceId: number): Promise<Observation[]> {
-    return this.statements.liveForService.all(serviceId).map(toObservation)
+    const { rows } = await sql<ObservationRow>`
+      SELECT o.* FROM observations o WHERE o.service_id = ${serviceId} AND ${LIVE} ORDER BY o.observed_on, o.id`.execute(
+      this.db,
+    )
+    return rows.map(toObservation)
   }
 
   /** Live observations of services with fromId <= id < toId, grouped by service: the full recompute reads in batches. */
   async listLiveForIdRange(fromId: number, toId: number): Promise<Map<number, Observation[]>> {
-    const grouped = new Map<number, Observation[]>()
-    for (const row of this.statements.liveForRange.iterate(fromId, toId)) {
-      let list = grouped.get(row.service_id)
-      if (!list) grouped.set(row.service_id, (list = []))
-      list.push(toObservation(row))
-    }
-    return grouped
+    const { rows } = await sql<ObservationRow>`
+      SELECT o.* FROM observations o WHERE o.service_id >= ${fromId} AND o.service_id < ${toId} AND ${LIVE}
+      ORDER BY o.service_id, o.observed_on, o.id`.execute(this.db)
+    return groupByService(rows, new Map())
   }
 
   /** Live observations of the given services, grouped by service: the selective recompute reads scattered ids. */
   async listLiveForIds(serviceIds: readonly number[]): Promise<Map<number, Observation[]>> {
     const grouped = new Map<number, Observation[]>()
-    if (serviceIds.length === 0) return grouped
-    for (const row of this.statements.liveForIds.iterate(JSON.stringify(serviceIds))) {
-      let list = grouped.get(row.service_id)
-      if (!list) grouped.set(row.service_id, (list = []))
-      list.push(toObservation(row))
+    const ids = [...new Set(serviceIds)].sort((a, b) => a - b)
+    for (let start = 0; start < ids.length; start += BATCH) {
+      const { rows } = await sql<ObservationRow>`
+        SELECT o.* FROM observations o WHERE o.service_id IN (${sql.join(ids.slice(start, start + BATCH))}) AND ${LIVE}
+        ORDER BY o.service_id, o.observed_on, o.id`.execute(this.db)
+      groupByService(rows, grouped)
     }
     return grouped
   }
 
   /** Every observation of a service, newest first, including superseded versions (the history of edits). */
   async listHistory(serviceId: number): Promise<StoredObservation[]> {
-    return this.statements.allForService.all(serviceId).map((row) => ({
-      ...toObservation(row),
-      serviceId: row.service_id,
-      naturalKey: row.natural_key,
-      supersedesId: row.supersedes_id,
-      supersededById: row.superseded_by_id,
-    }))
+    const { rows } = await sql<ObservationRow & { superseded_by_id: number | null }>`
+      SELECT o.*, ${SUPERSEDED_BY} AS superseded_by_id
+      FROM observations o WHERE o.service_id = ${serviceId} ORDER BY o.observed_on DESC, o.id DESC`.execute(this.db)
+    return rows.map(toStored)
   }
 
   async findById(id: number): Promise<StoredObservation | null> {
-    const row = this.statements.byId.get(id)
-    if (!row) return null
-    return {
-      ...toObservation(row),
-      serviceId: row.service_id,
-      naturalKey: row.natural_key,
-      supersedesId: row.supersedes_id,
-      supersededById: row.superseded_by_id,
-    }
+    const { rows } = await sql<ObservationRow & { superseded_by_id: number | null }>`
+      SELECT o.*, ${SUPERSEDED_BY} AS superseded_by_id FROM observations o WHERE o.id = ${id}`.execute(this.db)
+    return rows[0] ? toStored(rows[0]) : null
   }
 
   async count(): Promise<number> {
-    return this.statements.count.get()?.n ?? 0
+    const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM observations`.execute(this.db)
+    return Number(rows[0]?.n ?? 0)
   }
 }

@@ -34,7 +34,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('apiTokens', () => new ApiTokensRepository(legacy))
     },
     get audit() {
-      return once('audit', () => new AuditLog(legacy))
+      return once('audit', () => new AuditLog(db))
     },
     get companiesHouseStream() {
       return once('companiesHouseStream', () => new CompaniesHouseStreamRepository(legacy))
@@ -64,7 +64,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('market', () => new MarketRepository(legacy))
     },
     get observations() {
-      return once('observations', () => new ObservationRepository(legacy))
+      return once('observations', () => new ObservationRepository(db))
     },
     get overrides() {
       return once('overrides', () => new OverridesRepository(legacy))

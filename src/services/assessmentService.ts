@@ -1,5 +1,5 @@
-import type { AuditLog } from '../data/audit.js'
 import type { ObservationRepository, StoredObservation } from '../data/observations.js'
+import type { Store } from '../data/store.js'
 import type { RunRepository } from '../data/runs.js'
 import type { ListedService, ServiceListingRepository } from '../data/serviceListing.js'
 import type { Service, ServiceRepository } from '../data/services.js'
@@ -160,11 +160,12 @@ export type StatusAction = 'challenge' | 'publish'
 
 export interface AssessmentServiceDeps {
   services: Pick<ServiceRepository, 'findByRef'>
-  observations: Pick<ObservationRepository, 'appendNow' | 'listHistory' | 'findById' | 'listLiveForIdRange'>
+  observations: Pick<ObservationRepository, 'listHistory' | 'findById' | 'listLiveForIdRange'>
   listing: Pick<ServiceListingRepository, 'list'>
   runs: Pick<RunRepository, 'current'>
   risk: Pick<RiskService, 'recomputeServices' | 'activeRuleSet'>
-  audit: Pick<AuditLog, 'inTransaction' | 'recordNow'>
+  /** The entry and its audit entry are written in one transaction. */
+  store: Pick<Store, 'write'>
   today: () => string
 }
 
@@ -477,12 +478,12 @@ export class AssessmentService {
     action: string,
   ): Promise<AssessmentOutcomeResult> {
     // The assessment and its audit entry in one transaction: a crash between them cannot leave an unaudited write.
-    const id = this.deps.audit.inTransaction(() => {
-      const inserted = this.deps.observations.appendNow([observation]).insertedIds[0]
+    const id = await this.deps.store.write(async ({ observations, audit }) => {
+      const inserted = (await observations.append([observation])).insertedIds[0]
       if (inserted === undefined) return undefined
       const written = toAssessment(asStored(observation, inserted))
       if (!written) throw new Error(`Observation ${inserted} is not an assessment`)
-      this.deps.audit.recordNow({
+      await audit.record({
         actor: context.actor,
         action,
         entityType: 'service',

@@ -10,6 +10,7 @@ import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
 import type { Logger } from '../logger.js'
 import { AuditLog } from '../data/audit.js'
+import { sqliteStore } from '../data/store.js'
 import { DashboardService } from './dashboardService.js'
 import { ImportService } from './importService.js'
 import { DpsService } from './dpsService.js'
@@ -68,6 +69,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const ruleSets = store.repositories.ruleSets
   const listing = new ServiceListingRepository(db)
   const audit = new AuditLog(db)
+  const store = sqliteStore(db)
 
   const risk = new RiskService({
     services: serviceRepository,
@@ -111,7 +113,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     observations,
     runs,
     risk,
-    audit,
+    store,
     today: clock.today,
   })
   const assessments = new AssessmentService({
@@ -120,7 +122,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     listing,
     runs,
     risk,
-    audit,
+    store,
     today: clock.today,
   })
   // endregion

@@ -1,5 +1,5 @@
-import type { AuditLog } from '../data/audit.js'
 import type { ObservationRepository, StoredObservation } from '../data/observations.js'
+import type { Store } from '../data/store.js'
 import type { RunRepository } from '../data/runs.js'
 import type { Service, ServiceRepository } from '../data/services.js'
 import { versionChain, type NewObservation } from '../domain/observation.js'
@@ -55,10 +55,11 @@ export type EntryOutcome =
 
 export interface IntelligenceServiceDeps {
   services: Pick<ServiceRepository, 'findByRef'>
-  observations: Pick<ObservationRepository, 'appendNow' | 'listHistory' | 'findById'>
+  observations: Pick<ObservationRepository, 'listHistory' | 'findById'>
   runs: Pick<RunRepository, 'current'>
   risk: Pick<RiskService, 'recomputeServices'>
-  audit: Pick<AuditLog, 'inTransaction' | 'recordNow'>
+  /** The entry and its audit entry are written in one transaction. */
+  store: Pick<Store, 'write'>
   /** The council's calendar date (ISO): events cannot be dated after it. */
   today: () => string
 }
@@ -274,12 +275,12 @@ export class IntelligenceService {
     action: string,
   ): Promise<EntryOutcome> {
     // The entry and its audit entry in one transaction: a crash between them cannot leave an unaudited write.
-    const id = this.deps.audit.inTransaction(() => {
-      const inserted = this.deps.observations.appendNow([observation]).insertedIds[0]
+    const id = await this.deps.store.write(async ({ observations, audit }) => {
+      const inserted = (await observations.append([observation])).insertedIds[0]
       if (inserted === undefined) return undefined
       const written = toEntry(asStored(observation, inserted))
       if (!written) throw new Error(`Observation ${inserted} is not an intelligence entry`)
-      this.deps.audit.recordNow({
+      await audit.record({
         actor: context.actor,
         action,
         entityType: 'service',

@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { appendAuditEntry, AuditLog } from '../../src/data/audit.js'
 import { openTestDatabase, type Db } from '../../src/data/database.js'
+import type { Repositories, Store } from '../../src/data/store.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('AuditLog', () => {
-  let db: Db
-  let audit: AuditLog
+describeEachStore('AuditLog', (openStore) => {
+  let store: Store
+  let audit: Repositories['audit']
 
-  beforeEach(() => {
-    db = openTestDatabase()
-    audit = new AuditLog(db)
+  beforeEach(async () => {
+    store = await openStore()
+    audit = store.repositories.audit
   })
-  afterEach(() => db.close())
 
   it('records who, when, what, before and after', async () => {
     const entry = await audit.record({
@@ -73,10 +74,10 @@ describe('AuditLog', () => {
   })
 
   it('filters by time: from inclusive, a date-only "to" includes that whole day', async () => {
-    appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 1 }, '2026-03-13T23:59:59.999Z')
-    appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 2 }, '2026-03-14T00:00:00.000Z')
-    appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 3 }, '2026-03-14T23:59:59.000Z')
-    appendAuditEntry(db, { actor: 'x', action: 'a', entityType: 't', entityId: 4 }, '2026-03-15T00:00:00.000Z')
+    await audit.record({ actor: 'x', action: 'a', entityType: 't', entityId: 1 }, '2026-03-13T23:59:59.999Z')
+    await audit.record({ actor: 'x', action: 'a', entityType: 't', entityId: 2 }, '2026-03-14T00:00:00.000Z')
+    await audit.record({ actor: 'x', action: 'a', entityType: 't', entityId: 3 }, '2026-03-14T23:59:59.000Z')
+    await audit.record({ actor: 'x', action: 'a', entityType: 't', entityId: 4 }, '2026-03-15T00:00:00.000Z')
 
     const ids = async (filter: { from?: string; to?: string }): Promise<(string | null)[]> =>
       (await audit.list({ ...filter, limit: 10 })).map((e) => e.entityId).reverse()
@@ -84,6 +85,28 @@ describe('AuditLog', () => {
     expect(await ids({ from: '2026-03-14T12:00:00.000Z' })).toEqual(['3', '4'])
     expect(await ids({ to: '2026-03-14T23:59:59.000Z' })).toEqual(['1', '2'])
   })
+
+  it('an entry recorded in a write that fails rolls back with it', async () => {
+    await expect(
+      store.write(async (repositories) => {
+        await repositories.audit.record({ actor: 'x', action: 'a', entityType: 't' })
+        throw new Error('the write failed')
+      }),
+    ).rejects.toThrow('the write failed')
+    expect(await audit.count()).toBe(0)
+  })
+})
+
+// The table's triggers and the raw-handle helper kept for repositories not yet on the store (SQLite only).
+describe('audit_log on SQLite', () => {
+  let db: Db
+  let audit: AuditLog
+
+  beforeEach(() => {
+    db = openTestDatabase()
+    audit = new AuditLog(db)
+  })
+  afterEach(() => db.close())
 
   it('is append-only at the database: updates and deletes are refused', async () => {
     await audit.record({ actor: 'x', action: 'a', entityType: 't' })

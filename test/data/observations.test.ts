@@ -1,18 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { ObservationRepository } from '../../src/data/observations.js'
+import type { Repositories, Store } from '../../src/data/store.js'
 import type { NewObservation } from '../../src/domain/observation.js'
 import { createService, newObservation } from '../helpers/factories.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('ObservationRepository', () => {
-  let db: Db
-  let observations: ObservationRepository
+describeEachStore('ObservationRepository', (openStore) => {
+  let store: Store
+  let observations: Repositories['observations']
   let serviceId: number
 
   beforeEach(async () => {
-    db = openTestDatabase()
-    observations = new ObservationRepository(db)
-    serviceId = await createService(db)
+    store = await openStore()
+    observations = store.repositories.observations
+    serviceId = await createService(store)
   })
 
   function companyStatus(value: string, observedOn: string, source: NewObservation['source'] = 'companies_house') {
@@ -81,7 +81,7 @@ describe('ObservationRepository', () => {
   })
 
   it('scopes the natural key to service and indicator', async () => {
-    const other = await createService(db)
+    const other = await createService(store)
     const result = await observations.append([
       newObservation(serviceId, { naturalKey: 'council:X-1' }),
       newObservation(other, { naturalKey: 'council:X-1' }),
@@ -206,8 +206,8 @@ describe('ObservationRepository', () => {
   })
 
   it('groups live facts by service for an id range, end exclusive', async () => {
-    const second = await createService(db)
-    const third = await createService(db)
+    const second = await createService(store)
+    const third = await createService(store)
     const { insertedIds } = await observations.append([
       newObservation(serviceId, { naturalKey: 'a', observedOn: '2026-02-01' }),
       newObservation(serviceId, { naturalKey: 'b', observedOn: '2026-01-01' }),
@@ -234,12 +234,35 @@ describe('ObservationRepository', () => {
     expect(await observations.count()).toBe(0)
   })
 
-  it('joins a transaction the caller already opened', () => {
-    const insertThenFail = db.transaction(() => {
-      observations.appendNow([newObservation(serviceId, { naturalKey: 'inside' })])
-      throw new Error('later write failed')
+  it('joins a transaction the caller already opened', async () => {
+    await expect(
+      store.write(async (repositories) => {
+        await repositories.observations.append([newObservation(serviceId, { naturalKey: 'inside' })])
+        throw new Error('later write failed')
+      }),
+    ).rejects.toThrow('later write failed')
+    expect(await observations.count()).toBe(0)
+  })
+
+  it('reads one snapshot inside a read, and sees what its own write appended', async () => {
+    await store.write(async (repositories) => {
+      await repositories.observations.append([newObservation(serviceId, { naturalKey: 'first' })])
+      expect(await repositories.observations.listLive(serviceId)).toHaveLength(1)
     })
-    expect(() => insertThenFail()).toThrow('later write failed')
-    expect(db.prepare('SELECT COUNT(*) AS n FROM observations').get()).toEqual({ n: 0 })
+    const seen = await store.read(async (repositories) => {
+      const before = await repositories.observations.count()
+      const history = await repositories.observations.listHistory(serviceId)
+      return { before, history: history.length }
+    })
+    expect(seen).toEqual({ before: 1, history: 1 })
+  })
+
+  it('appends in batches: a thousand facts in one call, duplicates within the call stored once', async () => {
+    const facts = Array.from({ length: 1200 }, (_, i) => newObservation(serviceId, { naturalKey: `bulk:${i % 1100}` }))
+    const result = await observations.append(facts)
+    expect(result).toMatchObject({ inserted: 1100, unchanged: 100, changedServiceIds: [serviceId] })
+    expect(result.insertedIds).toHaveLength(1100)
+    expect([...result.insertedIds].sort((a, b) => a - b)).toEqual(result.insertedIds)
+    expect(await observations.count()).toBe(1100)
   })
 })

@@ -1,5 +1,6 @@
 import type { Db } from '../../src/data/database.js'
 import { ServiceRepository, type ServiceInput } from '../../src/data/services.js'
+import type { Store } from '../../src/data/store.js'
 import type { NewObservation } from '../../src/domain/observation.js'
 import type { IndicatorResult, RiskFlags, RiskResult } from '../../src/domain/riskResult.js'
 import { INDICATOR_KEYS, type Rag } from '../../src/domain/vocabulary.js'
@@ -63,14 +64,15 @@ export function serviceInput(overrides: Partial<ServiceInput> = {}): ServiceInpu
   }
 }
 
-/** Inserts services through the repository and returns their ids in input order. */
-export async function createServices(db: Db, inputs: ServiceInput[]): Promise<number[]> {
-  const outcomes = await new ServiceRepository(db).upsertMany(inputs)
+/** Inserts services through the repository (of a store or over a raw handle) and returns their ids in input order. */
+export async function createServices(target: Db | Store, inputs: ServiceInput[]): Promise<number[]> {
+  const repository = 'repositories' in target ? target.repositories.services : new ServiceRepository(target)
+  const outcomes = await repository.upsertMany(inputs)
   return outcomes.map((o) => o.id)
 }
 
-export async function createService(db: Db, overrides: Partial<ServiceInput> = {}): Promise<number> {
-  const [id] = await createServices(db, [serviceInput(overrides)])
+export async function createService(target: Db | Store, overrides: Partial<ServiceInput> = {}): Promise<number> {
+  const [id] = await createServices(target, [serviceInput(overrides)])
   return id as number
 }
 

@@ -1,4 +1,5 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { AuditLog } from '../../src/data/audit.js'
 import type { Services } from '../../src/services/container.js'
 import { kindOfObservation } from '../../src/services/intelligenceService.js'
 import { createTestServices } from '../helpers/appHarness.js'
@@ -38,10 +39,8 @@ describe('IntelligenceService', () => {
   it('writes an entry and its audit entry together: if the audit fails, the entry is not kept either', async () => {
     const before = await services.observations.count()
     const audits = await services.audit.count()
-    const original = services.audit.recordNow.bind(services.audit)
-    services.audit.recordNow = () => {
-      throw new Error('disk full')
-    }
+    // The audit write fails inside the entry's transaction (the store builds its own repositories for it).
+    const failing = vi.spyOn(AuditLog.prototype, 'record').mockRejectedValue(new Error('disk full'))
     try {
       await expect(
         services.intelligence.record('SVC-GREEN', { kind: 'embargo', date: '2026-11-01', reference: 'E-1' }, FORM),
@@ -51,7 +50,7 @@ describe('IntelligenceService', () => {
       ])
       expect(assessment.status).toBe('rejected')
     } finally {
-      services.audit.recordNow = original
+      failing.mockRestore()
     }
     expect(await services.observations.count()).toBe(before)
     expect(await services.audit.count()).toBe(audits)
