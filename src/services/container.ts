@@ -1,7 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
 import { sqliteStore } from '../data/store.js'
-import { ObservationRepository } from '../data/observations.js'
 import { RecheckRepository } from '../data/rechecks.js'
 import { RunRepository } from '../data/runs.js'
 import { ServiceListingRepository } from '../data/serviceListing.js'
@@ -9,8 +8,6 @@ import { ServiceRepository } from '../data/services.js'
 import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
 import type { Logger } from '../logger.js'
-import { AuditLog } from '../data/audit.js'
-import { sqliteStore } from '../data/store.js'
 import { DashboardService } from './dashboardService.js'
 import { ImportService } from './importService.js'
 import { DpsService } from './dpsService.js'
@@ -64,12 +61,11 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   // The store seam (src/data/store.ts): services needing a transaction take `store`; the rest its root repositories.
   const store = sqliteStore(db)
   const serviceRepository = new ServiceRepository(db)
-  const observations = new ObservationRepository(db)
+  const observations = store.repositories.observations
   const runs = new RunRepository(db)
   const ruleSets = store.repositories.ruleSets
   const listing = new ServiceListingRepository(db)
-  const audit = new AuditLog(db)
-  const store = sqliteStore(db)
+  const audit = store.repositories.audit
 
   const risk = new RiskService({
     services: serviceRepository,
