@@ -152,3 +152,14 @@ const RUN_SOURCE_LABELS: Record<string, string> = {
 export function runSourceLabel(source: string): string {
   return RUN_SOURCE_LABELS[source] ?? sourceLabel(source)
 }
+
+/**
+ * The inputs of a judgement older than the rule set allows (the indicators marked stale), by label, when the overall
+ * RAG is Green: a Green built on an old rating must not pass for a fresh one. Empty otherwise.
+ */
+export function staleGreenInputs(
+  result: { rag: Level; indicators: ReadonlyArray<{ key: string; stale: boolean }> } | null,
+): string[] {
+  if (!result || result.rag !== 'green') return []
+  return result.indicators.filter((indicator) => indicator.stale).map((indicator) => indicatorLabel(indicator.key))
+}

@@ -19,6 +19,7 @@ import {
 import { formatDate, formatDateTime, ragTag, serviceTypeLabel, withQuery } from './display.js'
 import { fieldErrors } from './queryParams.js'
 import { positiveId } from '../domain/strictInput.js'
+import { isStale } from '../domain/indicators/common.js'
 
 // ---- Display helpers shared with the admin DPS pages (adminDps.ts) ----
 
@@ -201,12 +202,19 @@ function frameworkViewModel(
   }
 }
 
+/** The one test of an old rating: the active rule set's CQC staleness (the indicator's "stale" mark). */
+interface RatingAge {
+  today: string
+  staleAfterDays: number | null
+}
+
 function referralRow(
   entry: ReferralEntry,
   position: number,
   dpsId: number,
   query: Record<string, unknown>,
   award: boolean,
+  age: RatingAge,
 ) {
   return {
     position,
@@ -219,7 +227,7 @@ function referralRow(
     reasons: entry.reasons.slice(0, 3),
     cqc: cqcLabel(entry.cqcRating),
     cqcAge: entry.cqcAge ? `rated ${entry.cqcAge} ago` : '',
-    cqcOld: entry.cqcAge !== null && /year/.test(entry.cqcAge) && !/^1 year/.test(entry.cqcAge),
+    cqcOld: isStale(entry.cqcRatedOn, age.today, age.staleAfterDays),
     why: entry.why,
     awardHref: award
       ? withQuery(
@@ -258,11 +266,18 @@ async function referralFormOptions(services: Services, framework: FrameworkPage)
   }
 }
 
-function referralResults(referral: ReferralView, query: Record<string, unknown>, role: string | undefined) {
+function referralResults(
+  referral: ReferralView,
+  query: Record<string, unknown>,
+  role: string | undefined,
+  age: RatingAge,
+) {
   const award = canAward(role)
+  const row = (entry: ReferralEntry, index: number, mayAward: boolean) =>
+    referralRow(entry, index + 1, referral.dps.id, query, mayAward, age)
   return {
-    eligible: referral.eligible.map((entry, index) => referralRow(entry, index + 1, referral.dps.id, query, award)),
-    ineligible: referral.ineligible.map((entry, index) => referralRow(entry, index + 1, referral.dps.id, query, false)),
+    eligible: referral.eligible.map((entry, index) => row(entry, index, award)),
+    ineligible: referral.ineligible.map((entry, index) => row(entry, index, false)),
   }
 }
 
@@ -401,7 +416,10 @@ export function dpsRoutes(services: Services): Router {
     res.render('pages/dps-referral', {
       ...base,
       ...formErrors([]),
-      results: referralResults(referral, parsed.data, role),
+      results: referralResults(referral, parsed.data, role, {
+        today: services.clock.today(),
+        staleAfterDays: (await services.risk.activeRuleSet()).ruleSet.indicators.cqc_rating.staleAfterDays,
+      }),
       summary: `${serviceTypeLabel(parsed.data.type)} in ${parsed.data.area}${
         parsed.data.weeklyHours ? `, ${parsed.data.weeklyHours} hours a week` : ''
       }${parsed.data.startDate ? `, from ${formatDate(parsed.data.startDate)}` : ''}${

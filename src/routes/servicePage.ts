@@ -15,6 +15,7 @@ import {
   runSourceLabel,
   serviceTypeLabel,
   sourceLabel,
+  staleGreenInputs,
 } from './display.js'
 import type { SourceFreshness } from '../data/runs.js'
 import { membershipRows } from './serviceMemberships.js'
@@ -112,6 +113,7 @@ export function servicePageViewModel(
           asOf: formatDate(risk.asOf),
           ragSince: detail.changedAt ? ragSinceText(risk.rag, detail.changedAt, tz) : null,
           flags: risk.flags,
+          staleInputs: staleGreenInputs(risk).join(', '),
           indicators: risk.indicators.map((indicator) => ({
             key: indicator.key,
             label: indicatorLabel(indicator.key),
