@@ -8,8 +8,7 @@ import type { Services } from '../services/container.js'
 import { newActionSchema } from '../services/complianceService.js'
 import { sendApiError } from './apiErrors.js'
 import { COMPLIANCE_ROLES } from './compliance.js'
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+import { isoDateText } from '../services/presenters.js'
 
 /**
  * The body of `POST /services/{ref}/actions`: the fields of a new action (the service's schema checks them), the
@@ -27,9 +26,9 @@ export const apiActionSchema = z.object({
   id: z.number().int(),
   kind: z.enum(ACTION_KINDS),
   owner: z.string(),
-  openedOn: isoDate,
-  dueOn: isoDate.nullable(),
-  closedOn: isoDate.nullable(),
+  openedOn: isoDateText,
+  dueOn: isoDateText.nullable(),
+  closedOn: isoDateText.nullable(),
   reference: z.string().nullable(),
   notes: z.string().nullable().optional().describe('Compliance and admin only'),
   indicator: z

@@ -2,10 +2,9 @@ import { z } from 'zod'
 import { GATE_NAMES, gatesSchema } from '../domain/eligibility.js'
 import { LOT_TIERS, MEMBERSHIP_STATUSES } from '../domain/referral.js'
 import { CONTRACT_STATUSES, CQC_RATINGS, SERVICE_TYPES, ragSchema } from '../domain/vocabulary.js'
+import { isoDateText } from '../services/presenters.js'
 
 /** The answers of the DPS part of the JSON API (SPEC §9); fields beyond the SPEC's are extensions. */
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
 
 export const failingGateSchema = z.object({ gate: z.enum([...GATE_NAMES, 'membership', 'data']), reason: z.string() })
 
@@ -86,7 +85,7 @@ export const awardSchema = z.object({
   lotId: z.number().int(),
   serviceRef: z.string(),
   weeklyHours: z.number(),
-  startDate: isoDate,
+  startDate: isoDateText,
   reference: z.string(),
   contractStatus: z.enum(CONTRACT_STATUSES).describe("The service's contract status when the award was made"),
   createdBy: z.string().nullable(),

@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { CAPACITY_UNITS, CQC_MIX_KEYS, MIX_DIMENSIONS, QUALITY_MIX_KEYS, RAG_MIX_KEYS } from '../domain/market.js'
 import { CONTRACT_STATUSES, SERVICE_TYPES, ragSchema } from '../domain/vocabulary.js'
+import { isoDateText } from '../services/presenters.js'
 
 /** The answers of `GET /api/v1/market` and the provider roll-ups (SPEC §7 market summary, §3 early warning). */
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
 const count = z.number().int()
 
 export const shareSchema = z.object({
@@ -31,7 +31,7 @@ export const marketMovementSchema = z.object({
   serviceType: z.enum(SERVICE_TYPES),
   area: z.string(),
   kind: z.enum(['registered', 'deregistered', 'joined', 'left', 'admitted', 'removed']),
-  on: isoDate.nullable().describe('The date of the change where the register knows it'),
+  on: isoDateText.nullable().describe('The date of the change where the register knows it'),
   detail: z.string(),
 })
 
@@ -61,8 +61,8 @@ export const providerRollupSchema = z.object({
 
 export const marketSummarySchema = z
   .object({
-    from: isoDate,
-    to: isoDate,
+    from: isoDateText,
+    to: isoDateText,
     ruleSetVersion: z.number().int(),
     overall: groupMixSchema,
     byType: z.array(groupMixSchema),

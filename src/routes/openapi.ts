@@ -36,7 +36,7 @@ import {
   shareSchema,
 } from './apiMarketSchemas.js'
 import { ragChangeListSchema, ragChangeSchema } from './changes.js'
-import { apiOperations, openApiDocumentSchema, type Operation } from './openapiOperations.js'
+import { apiOperations, openApiDocumentSchema, withoutSafeIntegerBounds, type Operation } from './openapiOperations.js'
 
 /**
  * The OpenAPI 3.1 description of `/api/v1` (SPEC §9), served at `/api/v1/openapi.json`, generated from the zod
@@ -94,6 +94,7 @@ const componentRef = (id: string): JsonSchema => ({ $ref: `#/components/schemas/
 function leaveObjectsOpen(ctx: { zodSchema: z.core.$ZodType; jsonSchema: JsonSchema }): void {
   const def = ctx.zodSchema._zod.def as { type: string; catchall?: unknown }
   if (def.type === 'object' && def.catchall === undefined) delete ctx.jsonSchema.additionalProperties
+  withoutSafeIntegerBounds(ctx)
 }
 
 /** Each registered schema as JSON Schema; `io: 'output'` for answers (what the API sends), 'input' for bodies. */
@@ -102,7 +103,7 @@ function componentSchemas(registry: Registry, io: 'input' | 'output'): Record<st
     io,
     target: 'draft-2020-12',
     uri: (id) => `#/components/schemas/${id}`,
-    ...(io === 'output' ? { override: leaveObjectsOpen } : {}),
+    override: io === 'output' ? leaveObjectsOpen : withoutSafeIntegerBounds,
   })
   return Object.fromEntries(
     Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema as JsonSchema]),

@@ -44,9 +44,19 @@ export interface Operation {
   answers: Record<number, Answer>
 }
 
+/** zod bounds every integer by the safe ones, which say nothing to a reader: they go. */
+export function withoutSafeIntegerBounds(ctx: { jsonSchema: JsonSchema }): void {
+  if (ctx.jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete ctx.jsonSchema.minimum
+  if (ctx.jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete ctx.jsonSchema.maximum
+}
+
 /** The schema of a query or path value as a client sends it (before defaults and transforms). */
 function inputSchema(schema: z.ZodType): JsonSchema {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: withoutSafeIntegerBounds,
+  }) as JsonSchema
   return json
 }
 

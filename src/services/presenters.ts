@@ -6,7 +6,8 @@ import type { ListedService } from '../data/serviceListing.js'
 import type { ServiceDetail } from './dashboardService.js'
 
 const nullableText = z.string().nullable()
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
+/** A date in an answer: ISO 8601, `2026-03-14`. */
+export const isoDateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
 
 export const levelSchema = z.enum([...ragSchema.options, 'none'])
 
@@ -41,7 +42,7 @@ export const apiServiceSchema = z.object({
   cqcLocationId: nullableText,
   rag: ragSchema.nullable(),
   computedRag: ragSchema.nullable(),
-  override: z.object({ level: ragSchema, reason: z.string(), expiresOn: isoDate }).nullable(),
+  override: z.object({ level: ragSchema, reason: z.string(), expiresOn: isoDateText }).nullable(),
   score: z.number().nullable(),
   reasons: z.array(z.string()),
   flags: riskFlagsSchema.nullable(),
