@@ -139,7 +139,7 @@ export async function measureStreamNight(options: {
   {
     // As a previous night with the stream leaves it: its timepoint stored, every council company read once.
     const db = openDatabase(options.databasePath)
-    await new CompaniesHouseStreamRepository(db).commitBatch(async () => undefined, {
+    await new CompaniesHouseStreamRepository(db).recordBatch({
       timepoint: 1_000_000,
       seen: options.companies,
       seenOn: '2026-12-06',

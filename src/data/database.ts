@@ -44,41 +44,6 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
-/**
- * Runs `work` for each item inside write transactions of at most `perCommit` items, so a long series of repository
- * writes (30,000 registration updates on a first load) commits in batches rather than one by one, each holding the
- * write lock only briefly. Repository methods called inside join the open batch (their own transactions become
- * savepoints). A failure rolls back the open batch and rethrows; batches already committed stay. Called inside a
- * transaction of the caller's, it commits nothing: the items join that transaction.
- */
-export async function inWriteBatches<T>(
-  db: Db,
-  items: Iterable<T>,
-  perCommit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  if (db.inTransaction) {
-    // The caller's transaction is not ours to commit in pieces: the items join it whole.
-    for (const item of items) await work(item)
-    return
-  }
-  let inBatch = 0
-  try {
-    for (const item of items) {
-      if (!db.inTransaction) db.exec('BEGIN IMMEDIATE')
-      await work(item)
-      if (++inBatch >= perCommit && db.inTransaction) {
-        db.exec('COMMIT')
-        inBatch = 0
-      }
-    }
-    if (db.inTransaction) db.exec('COMMIT')
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK')
-    throw error
-  }
-}
-
 /** For `/health`: reads from the database (throwing when it cannot) and gives the schema version it is at. */
 export async function databaseStatus(db: Db): Promise<{ reachable: true; schemaVersion: number }> {
   db.prepare('SELECT 1').get()

@@ -37,7 +37,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('audit', () => new AuditLog(db))
     },
     get companiesHouseStream() {
-      return once('companiesHouseStream', () => new CompaniesHouseStreamRepository(legacy))
+      return once('companiesHouseStream', () => new CompaniesHouseStreamRepository(db))
     },
     get complianceActions() {
       return once('complianceActions', () => new ComplianceActionsRepository(legacy))
@@ -70,19 +70,19 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('overrides', () => new OverridesRepository(legacy))
     },
     get rechecks() {
-      return once('rechecks', () => new RecheckRepository(legacy))
+      return once('rechecks', () => new RecheckRepository(db))
     },
     get ruleSets() {
       return once('ruleSets', () => new RuleSetRepository(db))
     },
     get runs() {
-      return once('runs', () => new RunRepository(legacy))
+      return once('runs', () => new RunRepository(db, platform))
     },
     get services() {
       return once('services', () => new ServiceRepository(legacy))
     },
     get sourceState() {
-      return once('sourceState', () => new SourceStateRepository(legacy))
+      return once('sourceState', () => new SourceStateRepository(db))
     },
     get users() {
       return once('users', () => new UsersRepository(legacy))

@@ -1,4 +1,5 @@
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 export interface SourceStateEntry {
   source: string
@@ -22,25 +23,16 @@ function toEntry(row: SourceStateRow): SourceStateEntry {
 
 /** Small named values a source keeps between runs (the CQC changes feed window, locations already loaded). */
 export class SourceStateRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(db: Db) {
-    this.statements = {
-      get: db.prepare<[string, string], SourceStateRow>('SELECT * FROM source_state WHERE source = ? AND key = ?'),
-      list: db.prepare<[string, string], SourceStateRow>(
-        `SELECT * FROM source_state WHERE (? = '' OR source = ?) ORDER BY source, key`,
-      ),
-      upsert: db.prepare(
-        `INSERT INTO source_state (source, key, value, updated_at, run_id) VALUES (@source, @key, @value, @now, @runId)
-         ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-           run_id = excluded.run_id`,
-      ),
-      remove: db.prepare('DELETE FROM source_state WHERE source = ? AND key = ?'),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   async get(source: string, key: string): Promise<string | null> {
-    return this.statements.get.get(source, key)?.value ?? null
+    const { rows } = await sql<SourceStateRow>`
+      SELECT * FROM source_state WHERE source = ${source} AND key = ${key}`.execute(this.db)
+    return rows[0]?.value ?? null
   }
 
   /** A JSON value, or null when absent. */
@@ -50,7 +42,11 @@ export class SourceStateRepository {
   }
 
   async set(source: string, key: string, value: string, runId: number | null = null): Promise<void> {
-    this.statements.upsert.run({ source, key, value, runId, now: new Date().toISOString() })
+    await sql`
+      INSERT INTO source_state (source, key, value, updated_at, run_id)
+      VALUES (${source}, ${key}, ${value}, ${new Date().toISOString()}, ${runId})
+      ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+        run_id = excluded.run_id`.execute(this.db)
   }
 
   async setJson(source: string, key: string, value: unknown, runId: number | null = null): Promise<void> {
@@ -58,11 +54,15 @@ export class SourceStateRepository {
   }
 
   async remove(source: string, key: string): Promise<void> {
-    this.statements.remove.run(source, key)
+    await sql`DELETE FROM source_state WHERE source = ${source} AND key = ${key}`.execute(this.db)
   }
 
   /** Every entry, or one source's; for the run log page. */
   async list(source?: string): Promise<SourceStateEntry[]> {
-    return this.statements.list.all(source ?? '', source ?? '').map(toEntry)
+    const { rows } = source
+      ? await sql<SourceStateRow>`
+          SELECT * FROM source_state WHERE source = ${source} ORDER BY source, key`.execute(this.db)
+      : await sql<SourceStateRow>`SELECT * FROM source_state ORDER BY source, key`.execute(this.db)
+    return rows.map(toEntry)
   }
 }

@@ -1,8 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
 import { sqliteStore } from '../data/store.js'
-import { RecheckRepository } from '../data/rechecks.js'
-import { RunRepository } from '../data/runs.js'
 import { ServiceListingRepository } from '../data/serviceListing.js'
 import { ServiceRepository } from '../data/services.js'
 import { DpsRepository } from '../data/dps.js'
@@ -14,7 +12,6 @@ import { DpsService } from './dpsService.js'
 import { RiskService } from './riskService.js'
 // region: feature-imports
 // region: refresh-admin
-import { SourceStateRepository } from '../data/sourceState.js'
 import { RunLogService } from './sources/runLog.js'
 // endregion
 // region: intelligence
@@ -62,7 +59,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const store = sqliteStore(db)
   const serviceRepository = new ServiceRepository(db)
   const observations = store.repositories.observations
-  const runs = new RunRepository(db)
+  const runs = store.repositories.runs
   const ruleSets = store.repositories.ruleSets
   const listing = new ServiceListingRepository(db)
   const audit = store.repositories.audit
@@ -73,9 +70,9 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     runs,
     ruleSets,
     today: clock.today,
-    rechecks: new RecheckRepository(db),
+    rechecks: store.repositories.rechecks,
   })
-  const dashboard = new DashboardService({ services: serviceRepository, listing, runs, observations })
+  const dashboard = new DashboardService({ store, services: serviceRepository, listing, runs, observations })
 
   const dpsRepository = new DpsRepository(db)
   // The gate reads each service's published judgement, through the DPS repository (inside the award's transaction).
@@ -100,7 +97,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
 
   // Feature services: keep each feature's lines inside its own region (and its imports in the matching region above).
   // region: refresh-admin
-  const sourceState = new SourceStateRepository(db)
+  const sourceState = store.repositories.sourceState
   const runLog = new RunLogService({ runs, sourceState })
   // endregion
   // region: intelligence
@@ -205,6 +202,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     sourceState,
     // endregion
     db,
+    store,
     config,
     logger,
     clock,

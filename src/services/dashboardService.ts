@@ -6,6 +6,7 @@ import type { ObservationRepository } from '../data/observations.js'
 import type { HistoryPoint, RagChange, RefreshRun, RunCause, RunRepository, SourceFreshness } from '../data/runs.js'
 import type { ListedService, ListingFilter, ServiceListingRepository } from '../data/serviceListing.js'
 import type { Service, ServiceRepository } from '../data/services.js'
+import type { Store } from '../data/store.js'
 
 export interface ChangedService {
   change: RagChange
@@ -49,6 +50,7 @@ export interface ServiceDetail {
 }
 
 export interface DashboardServiceDeps {
+  store: Store
   services: ServiceRepository
   listing: ServiceListingRepository
   runs: RunRepository
@@ -76,15 +78,15 @@ export class DashboardService {
   }
 
   private async computeDashboard(filter: ListingFilter, period: ChangePeriod): Promise<DashboardView> {
-    // One read transaction: the counts and the list come from the same published run (see readConsistently).
-    const [ragCounts, total, lastFullRun, sources, listing, areas] = await this.deps.runs.readConsistently(() =>
+    // One read transaction: the counts and the list come from the same published run.
+    const [ragCounts, total, lastFullRun, sources, listing, areas] = await this.deps.store.read((r) =>
       Promise.all([
-        this.deps.runs.ragCounts(),
-        this.deps.services.count(),
-        this.deps.runs.lastOvernightRun(),
-        this.deps.runs.sourceFreshness(),
+        r.runs.ragCounts(),
+        r.services.count(),
+        r.runs.lastOvernightRun(),
+        r.runs.sourceFreshness(),
         this.deps.listing.list(filter),
-        this.deps.services.listAreas(),
+        r.services.listAreas(),
       ]),
     )
     const computed = ragCounts.red + ragCounts.amber + ragCounts.green

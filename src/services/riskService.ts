@@ -5,7 +5,7 @@ import type { ActiveOverride, RiskResult } from '../domain/riskResult.js'
 import type { ObservationRepository } from '../data/observations.js'
 import type { DueServices, JudgementRecheck, RecheckRepository } from '../data/rechecks.js'
 import type { RuleSetRepository } from '../data/ruleSets.js'
-import type { ComputedSnapshot, PublishOutcome, RunRepository } from '../data/runs.js'
+import type { ComputedSnapshot, PublishOptions, PublishOutcome, RunRepository } from '../data/runs.js'
 import type { Observation } from '../domain/observation.js'
 import type { ServiceRepository } from '../data/services.js'
 
@@ -115,7 +115,7 @@ export class RiskService {
       const computedAt = new Date().toISOString()
       const computed = await this.computeFor(unique, asOf, rules)
       const rechecks = rechecksOf(computed, rules.version, computedAt)
-      const outcome = await this.deps.runs.stageAndPublish(runId, computed, this.recheckWriter(runId, rechecks))
+      const outcome = await this.deps.runs.stageAndPublish(runId, computed, this.publishOptions(rechecks))
       await this.runAfterPublish(runId, outcome.changedServiceIds, unique)
       return { ...outcome, runId }
     } catch (error) {
@@ -196,11 +196,7 @@ export class RiskService {
   async publishFull(runId: number, servicesComputed: number): Promise<PublishOutcome> {
     const run = this.staged.get(runId)
     this.staged.delete(runId)
-    const outcome = await this.deps.runs.publish(
-      runId,
-      servicesComputed,
-      run ? this.recheckWriter(runId, run.rechecks) : undefined,
-    )
+    const outcome = await this.deps.runs.publish(runId, servicesComputed, this.publishOptions(run?.rechecks ?? []))
     await this.runAfterPublish(runId, outcome.changedServiceIds, run?.judged ?? 'all')
     return outcome
   }
@@ -242,12 +238,9 @@ export class RiskService {
     await this.deps.runs.heartbeat(runId)
   }
 
-  private recheckWriter(runId: number, rechecks: JudgementRecheck[]): (() => void) | undefined {
-    const repository = this.deps.rechecks
-    if (!repository) return undefined
-    return () => {
-      repository.writeNow(runId, rechecks)
-    }
+  /** The recheck dates publish with their judgements, when recheck dates are kept. */
+  private publishOptions(rechecks: JudgementRecheck[]): PublishOptions {
+    return this.deps.rechecks ? { rechecks } : {}
   }
 
   private async computeFor(serviceIds: number[], asOf: string, rules: ActiveRuleSet): Promise<ComputedSnapshot[]> {

@@ -3,8 +3,8 @@ import type { Services } from '../../src/services/container.js'
 import { openServices, seedPublishedRegister, tempDatabasePath } from '../jobs/refreshChild.js'
 
 /**
- * Readers never see a mixture of two runs (SPEC §6): the dashboard makes its queries inside one read transaction, so a
- * refresh in another process that publishes between two of them changes neither.
+ * Readers never see a mixture of two runs (SPEC §6): the dashboard makes its queries inside one read transaction
+ * (`Store.read`), so a refresh in another process that publishes between two of them changes neither.
  */
 let database: ReturnType<typeof tempDatabasePath>
 let reader: Services
@@ -23,16 +23,16 @@ afterEach(() => {
 })
 
 /** Another process publishing: every service turns red. */
-function publishElsewhere() {
+async function publishElsewhere() {
   writer.db.exec(`UPDATE current_snapshots SET rag = 'red'`)
 }
 
-describe('RunRepository.readConsistently', () => {
+describe('Store.read', () => {
   it('keeps every query of the read on the same committed state', async () => {
-    const [before, after] = await reader.runs.readConsistently(() => {
-      const first = reader.runs.ragCounts()
-      publishElsewhere()
-      return Promise.all([first, reader.runs.ragCounts()])
+    const [before, after] = await reader.store.read(async ({ runs }) => {
+      const first = await runs.ragCounts()
+      await publishElsewhere()
+      return [first, await runs.ragCounts()]
     })
     expect(after).toEqual(before)
     expect(before).toMatchObject({ green: 4, red: 0 })
@@ -42,7 +42,7 @@ describe('RunRepository.readConsistently', () => {
 
   it('without it, two queries can straddle a commit (what the dashboard must not do)', async () => {
     const first = await reader.runs.ragCounts()
-    publishElsewhere()
+    await publishElsewhere()
     expect(await reader.runs.ragCounts()).not.toEqual(first)
   })
 

@@ -1,47 +1,49 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { ObservationRepository } from '../../src/data/observations.js'
-import { RecheckRepository, type JudgementRecheck } from '../../src/data/rechecks.js'
-import { RunRepository } from '../../src/data/runs.js'
-import { createServices, newObservation, riskResult, serviceInput } from '../helpers/factories.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { JudgementRecheck } from '../../src/data/rechecks.js'
+import type { Repositories, Store } from '../../src/data/store.js'
+import { newObservation, riskResult, serviceInput } from '../helpers/factories.js'
+import { describeEachStore } from '../helpers/stores.js'
 
 const T0 = Date.parse('2026-03-14T02:00:00.000Z')
 const AS_OF = '2026-03-14'
 
-describe('RecheckRepository', () => {
-  let db: Db
-  let runs: RunRepository
-  let rechecks: RecheckRepository
+/** Judgements are told apart by when they were computed: the times are given, not read from a clock. */
+function at(minutes: number): string {
+  return new Date(T0 + minutes * 60_000).toISOString()
+}
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 5))
+
+describeEachStore('RecheckRepository', (openStore) => {
+  let store: Store
+  let runs: Repositories['runs']
+  let rechecks: Repositories['rechecks']
   let ids: number[]
 
-  function clockAt(minutes: number): string {
-    vi.setSystemTime(T0 + minutes * 60_000)
-    return new Date().toISOString()
-  }
-
   beforeEach(async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    clockAt(0)
-    db = openTestDatabase()
-    runs = new RunRepository(db)
-    rechecks = new RecheckRepository(db)
-    ids = await createServices(db, [serviceInput(), serviceInput(), serviceInput(), serviceInput()])
+    store = await openStore()
+    runs = store.repositories.runs
+    rechecks = store.repositories.rechecks
+    const created = await store.repositories.services.upsertMany([
+      serviceInput(),
+      serviceInput(),
+      serviceInput(),
+      serviceInput(),
+    ])
+    ids = created.map((outcome) => outcome.id)
   })
 
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
-  /** A published full run judging these services (all Green), with their recheck dates, in one transaction. */
-  async function judge(entries: Array<Omit<JudgementRecheck, 'computedAt'>>, kind: 'full' | 'entry' = 'full') {
+  /** A published run judging these services (all Green), with their recheck dates, in one transaction. */
+  async function judge(
+    entries: Array<Omit<JudgementRecheck, 'computedAt'>>,
+    kind: 'full' | 'entry' = 'full',
+    computedAt = at(0),
+  ) {
     const runId = await runs.startRun(kind)
-    const computedAt = new Date().toISOString()
     const computed = entries.map(({ serviceId }) => ({ serviceId, result: riskResult({ rag: 'green' }) }))
-    await runs.stageAndPublish(runId, computed, () => {
-      rechecks.writeNow(
-        runId,
-        entries.map((entry) => ({ ...entry, computedAt })),
-      )
+    await runs.stageAndPublish(runId, computed, {
+      rechecks: entries.map((entry) => ({ ...entry, computedAt })),
+      now: computedAt,
     })
     return runId
   }
@@ -83,55 +85,60 @@ describe('RecheckRepository', () => {
   it('is due when observations were recorded since the last full run started, or a source reported it', async () => {
     const [a, b, c] = ids as [number, number, number]
     await judge(ids.map((serviceId) => ({ serviceId, recheckOn: null, ruleSetVersion: 1 })))
-    const observations = new ObservationRepository(db)
-    clockAt(-120)
+    const observations = store.repositories.observations
     await observations.append([newObservation(a, { naturalKey: 'old' })])
-    clockAt(60)
+    await pause()
+    const runStart = new Date().toISOString()
+    await pause()
     await observations.append([newObservation(b, { naturalKey: 'new' })])
-    const result = await due({ since: new Date(T0).toISOString(), changed: [c, 999_999] })
+    const result = await due({ since: runStart, changed: [c, 999_999] })
     expect(result.ids).toEqual([b, c])
     expect(result.byReason).toMatchObject({ new_observations: 1, reported_changed: 1 })
     // recorded_at is inclusive: an observation recorded at the very start counts.
-    expect((await due({ since: new Date(T0 + 60 * 60_000).toISOString() })).ids).toEqual([b])
+    const recordedAt = (await observations.listLive(b))[0]?.recordedAt as string
+    expect((await due({ since: recordedAt })).ids).toEqual([b])
   })
 
   it('keeps the recheck of a later judgement: an earlier one published after it does not overwrite it', async () => {
     const [a, b] = ids as [number, number]
     // A full run computes at 02:00 but publishes after an entry computed at 02:10 for service a.
     const full = await runs.startRun('full')
-    const fullComputedAt = clockAt(0)
-    await runs.stageSnapshots(full, [
-      { serviceId: a, result: riskResult({ rag: 'amber' }) },
-      { serviceId: b, result: riskResult({ rag: 'amber' }) },
-    ])
-    clockAt(10)
-    await judge([{ serviceId: a, recheckOn: '2026-04-01', ruleSetVersion: 1 }], 'entry')
-    clockAt(20)
-    await runs.publish(full, 2, () => {
-      rechecks.writeNow(full, [
+    const fullComputedAt = at(0)
+    await runs.stageSnapshots(
+      full,
+      [
+        { serviceId: a, result: riskResult({ rag: 'amber' }) },
+        { serviceId: b, result: riskResult({ rag: 'amber' }) },
+      ],
+      fullComputedAt,
+    )
+    await judge([{ serviceId: a, recheckOn: '2026-04-01', ruleSetVersion: 1 }], 'entry', at(10))
+    await runs.publish(full, 2, {
+      now: at(20),
+      rechecks: [
         { serviceId: a, recheckOn: '2026-03-20', ruleSetVersion: 1, computedAt: fullComputedAt },
         { serviceId: b, recheckOn: '2026-03-20', ruleSetVersion: 1, computedAt: fullComputedAt },
-      ])
+      ],
     })
     expect((await rechecks.get(a))?.recheckOn).toBe('2026-04-01')
     expect((await rechecks.get(b))?.recheckOn).toBe('2026-03-20')
     expect((await rechecks.get(b))?.runId).toBe(full)
     // A later judgement replaces it.
-    clockAt(30)
-    await judge([{ serviceId: a, recheckOn: null, ruleSetVersion: 1 }], 'entry')
+    await judge([{ serviceId: a, recheckOn: null, ruleSetVersion: 1 }], 'entry', at(30))
     expect((await rechecks.get(a))?.recheckOn).toBeNull()
   })
 
   it('skips a service whose pointer a later judgement moved even when that run stored no recheck', async () => {
     const [a] = ids as [number]
     const full = await runs.startRun('full')
-    const computedAt = clockAt(0)
-    clockAt(5)
+    const computedAt = at(0)
     // A judgement published later without a recheck row (e.g. the demo seed).
-    await runs.stageAndPublish(await runs.startRun('entry'), [{ serviceId: a, result: riskResult({ rag: 'red' }) }])
-    clockAt(10)
-    await runs.publish(full, 1, () => {
-      rechecks.writeNow(full, [{ serviceId: a, recheckOn: null, ruleSetVersion: 1, computedAt }])
+    await runs.stageAndPublish(await runs.startRun('entry'), [{ serviceId: a, result: riskResult({ rag: 'red' }) }], {
+      now: at(5),
+    })
+    await runs.publish(full, 1, {
+      now: at(10),
+      rechecks: [{ serviceId: a, recheckOn: null, ruleSetVersion: 1, computedAt }],
     })
     expect(await rechecks.get(a)).toBeNull()
     expect((await due()).ids).toContain(a)
@@ -142,11 +149,14 @@ describe('RecheckRepository', () => {
     const runId = await runs.startRun('full')
     await runs.stageSnapshots(runId, [{ serviceId: a, result: riskResult() }])
     await expect(
-      runs.publish(runId, 1, () => {
-        rechecks.writeNow(runId, [{ serviceId: a, recheckOn: null, ruleSetVersion: 1, computedAt: new Date().toISOString() }])
+      store.write(async ({ runs: inTransaction }) => {
+        await inTransaction.publish(runId, 1, {
+          rechecks: [{ serviceId: a, recheckOn: null, ruleSetVersion: 1, computedAt: new Date().toISOString() }],
+        })
         throw new Error('eligibility failed')
       }),
     ).rejects.toThrow('eligibility failed')
     expect(await rechecks.get(a)).toBeNull()
+    expect(await runs.current(a)).toBeNull()
   })
 })

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openTestDatabase, type Db } from '../../src/data/database.js'
 import { AnotherRunInProgressError, fingerprint, RunRepository, type SourceRun } from '../../src/data/runs.js'
+import { sqliteStore } from '../../src/data/store.js'
 import { createService, riskResult } from '../helpers/factories.js'
 
 const T0 = Date.parse('2026-03-14T02:00:00.000Z')
@@ -272,15 +273,16 @@ describe('RunRepository', () => {
       expect((await runs.publish(next, 1)).ragChanges).toBe(1)
     })
 
-    it('publishes nothing when the hook run inside the publishing transaction fails', async () => {
+    it('publishes nothing when work done inside the publishing transaction fails', async () => {
       await publishFull('green')
       const runId = await runs.startRun('full')
       clockAt(1)
       await runs.stageSnapshots(runId, [{ serviceId, result: riskResult({ rag: 'red' }) }])
 
       await expect(
-        runs.publish(runId, 1, (changed) => {
-          expect(changed).toEqual([serviceId])
+        sqliteStore(db).write(async (inTransaction) => {
+          const { changedServiceIds } = await inTransaction.runs.publish(runId, 1)
+          expect(changedServiceIds).toEqual([serviceId])
           throw new Error('eligibility update failed')
         }),
       ).rejects.toThrow('eligibility update failed')

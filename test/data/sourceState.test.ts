@@ -1,15 +1,14 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { RunRepository } from '../../src/data/runs.js'
-import { SourceStateRepository } from '../../src/data/sourceState.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories, Store } from '../../src/data/store.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('SourceStateRepository', () => {
-  let db: Db
-  let state: SourceStateRepository
+describeEachStore('SourceStateRepository', (openStore) => {
+  let store: Store
+  let state: Repositories['sourceState']
 
-  beforeEach(() => {
-    db = openTestDatabase()
-    state = new SourceStateRepository(db)
+  beforeEach(async () => {
+    store = await openStore()
+    state = store.repositories.sourceState
   })
 
   it('answers null for a value never set', async () => {
@@ -28,12 +27,13 @@ describe('SourceStateRepository', () => {
   })
 
   it('round-trips JSON and records the run that wrote it', async () => {
-    const runId = await new RunRepository(db).startRun('full')
+    const runId = await store.repositories.runs.startRun('full')
     await state.setJson('cqc', 'loaded_location_ids', ['1-1', '1-2'], runId)
     expect(await state.getJson<string[]>('cqc', 'loaded_location_ids')).toEqual(['1-1', '1-2'])
     const [entry] = await state.list('cqc')
     expect(entry).toMatchObject({ source: 'cqc', key: 'loaded_location_ids', value: '["1-1","1-2"]', runId })
     expect(entry?.updatedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/)
+    await store.repositories.runs.failRun(runId, 'test over')
   })
 
   it('lists every source in order', async () => {
@@ -44,6 +44,17 @@ describe('SourceStateRepository', () => {
   })
 
   it('refuses a run id that does not exist', async () => {
-    await expect(state.set('cqc', 'k', 'v', 999)).rejects.toThrow(/FOREIGN KEY/)
+    await expect(state.set('cqc', 'k', 'v', 999)).rejects.toThrow(/FOREIGN KEY|foreign key/)
+  })
+
+  it('writes several values in one transaction, or none when it fails half way', async () => {
+    await expect(
+      store.write(async ({ sourceState }) => {
+        await sourceState.set('cqc', 'a', '1')
+        await sourceState.set('cqc', 'b', '2')
+        throw new Error('source failed')
+      }),
+    ).rejects.toThrow('source failed')
+    expect(await state.list()).toEqual([])
   })
 })

@@ -2,11 +2,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { inWriteBatches, openDatabase, migrate, type Db } from '../../src/data/database.js'
-import { ServiceRepository } from '../../src/data/services.js'
+import { openDatabase, migrate, type Db } from '../../src/data/database.js'
+import { sqliteStore, type Store } from '../../src/data/store.js'
 import { serviceInput } from '../helpers/factories.js'
 
-describe('inWriteBatches', () => {
+/**
+ * A long series of writes (30,000 registration updates on a first load) commits in batches, one `Store.write` each:
+ * each holds the write lock only briefly, and other connections see whole batches as they go.
+ */
+describe('writes in batches, one Store.write each', () => {
   let dir: string | null = null
   const open: Db[] = []
   afterEach(() => {
@@ -15,63 +19,65 @@ describe('inWriteBatches', () => {
     dir = null
   })
 
-  function twoConnections(): [Db, Db] {
+  function twoConnections(): [Store, Db] {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-batches-'))
     const file = path.join(dir, 'db.sqlite')
     const writer = openDatabase(file)
     migrate(writer)
     const reader = openDatabase(file)
     open.push(writer, reader)
-    return [writer, reader]
+    return [sqliteStore(writer), reader]
   }
   const countFrom = (db: Db) => (db.prepare('SELECT COUNT(*) AS n FROM services').get() as { n: number }).n
 
-  it('commits every perCommit items, so other connections see whole batches as they go', async () => {
-    const [writer, reader] = twoConnections()
-    const services = new ServiceRepository(writer)
+  async function inBatches(store: Store, items: number[], perCommit: number, work: (n: number) => Promise<void>) {
+    for (let i = 0; i < items.length; i += perCommit) {
+      await store.write(async () => {
+        for (const item of items.slice(i, i + perCommit)) await work(item)
+      })
+    }
+  }
+
+  it('commits every batch, so other connections see whole batches as they go', async () => {
+    const [store, reader] = twoConnections()
     const seenByReader: number[] = []
 
-    await inWriteBatches(writer, [1, 2, 3, 4, 5], 2, async () => {
+    await inBatches(store, [1, 2, 3, 4, 5], 2, async () => {
       seenByReader.push(countFrom(reader))
-      await services.upsertMany([serviceInput()])
+      await store.write(({ services }) => services.upsertMany([serviceInput()]))
     })
 
     expect(seenByReader).toEqual([0, 0, 2, 2, 4])
     expect(countFrom(reader)).toBe(5)
-    expect(writer.inTransaction).toBe(false)
   })
 
   it('rolls back the open batch on failure, keeping the batches already committed', async () => {
-    const [writer, reader] = twoConnections()
-    const services = new ServiceRepository(writer)
+    const [store, reader] = twoConnections()
 
     await expect(
-      inWriteBatches(writer, [1, 2, 3, 4], 2, async (n) => {
-        await services.upsertMany([serviceInput()])
+      inBatches(store, [1, 2, 3, 4], 2, async (n) => {
+        await store.write(({ services }) => services.upsertMany([serviceInput()]))
         if (n === 4) throw new Error('source fact rejected')
       }),
     ).rejects.toThrow('source fact rejected')
 
-    expect(writer.inTransaction).toBe(false)
     expect(countFrom(reader)).toBe(2)
-  })
-
-  it('opens no transaction for no items', async () => {
-    const [writer] = twoConnections()
-    await inWriteBatches(writer, [], 10, async () => {})
-    expect(writer.inTransaction).toBe(false)
+    // The store is free again: the next write goes through.
+    await store.write(({ services }) => services.upsertMany([serviceInput()]))
+    expect(countFrom(reader)).toBe(3)
   })
 
   it("joins a caller's open transaction whole rather than committing it in pieces", async () => {
-    const [writer, reader] = twoConnections()
-    const services = new ServiceRepository(writer)
-    writer.exec('BEGIN IMMEDIATE')
-    await inWriteBatches(writer, [1, 2, 3], 1, async () => {
-      await services.upsertMany([serviceInput()])
-    })
-    expect(writer.inTransaction).toBe(true)
-    expect(countFrom(reader)).toBe(0)
-    writer.exec('ROLLBACK')
+    const [store, reader] = twoConnections()
+    await expect(
+      store.write(async () => {
+        await inBatches(store, [1, 2, 3], 1, async () => {
+          await store.write(({ services }) => services.upsertMany([serviceInput()]))
+        })
+        expect(countFrom(reader)).toBe(0)
+        throw new Error('caller fails')
+      }),
+    ).rejects.toThrow('caller fails')
     expect(countFrom(reader)).toBe(0)
   })
 })

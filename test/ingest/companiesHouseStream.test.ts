@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CompaniesHouseStreamRepository } from '../../src/data/companiesHouseStream.js'
+import { ObservationRepository } from '../../src/data/observations.js'
 import { readCompanyStream, type CompanyStreamBatch } from '../../src/ingest/companiesHouse/stream.js'
 import type { Services } from '../../src/services/container.js'
 import { runCompaniesHouseStep } from '../../src/services/sources/companiesHouse.js'
@@ -161,7 +162,7 @@ describe('a Companies House night with the stream', () => {
     )
     // Night 0 stored the stream's place and read these three companies by REST; 04444444 was never seen.
     const repository = new CompaniesHouseStreamRepository(services.db)
-    await repository.commitBatch(async () => undefined, {
+    await repository.recordBatch({
       timepoint: 100,
       seen: ['01111111', '02222222', '03333333'],
       seenOn: '2026-12-06',
@@ -215,17 +216,21 @@ describe('a Companies House night with the stream', () => {
 
   it('a crash part-way keeps the batches stored with their timepoint; the next run neither loses nor doubles', async () => {
     const { services, repository } = await setUp()
-    const append = services.observations.append.bind(services.observations)
+    // Every observation repository (one per transaction): the batch's append fails wherever it is made.
+    const append = ObservationRepository.prototype.append
     let calls = 0
-    services.observations.append = async (observations) => {
+    ObservationRepository.prototype.append = async function (this: ObservationRepository, observations) {
       if (++calls === 2) throw new Error('killed mid-batch')
-      return append(observations)
+      return append.call(this, observations)
     }
-    await expect(night(services)).rejects.toThrow('killed mid-batch')
+    try {
+      await expect(night(services)).rejects.toThrow('killed mid-batch')
+    } finally {
+      ObservationRepository.prototype.append = append
+    }
     const afterCrash = await repository.timepoint()
     expect(afterCrash).not.toBe(110)
     expect(afterCrash).toBeGreaterThan(100)
-    services.observations.append = append
     await night(services)
     expect(await insolvencyRows(services)).toEqual([
       'SVC-0:active:2026-12-06:-',

@@ -213,6 +213,8 @@ describe('a long source', () => {
           for (let minute = 1; minute <= 3; minute++) {
             vi.setSystemTime(new Date(Date.parse('2026-12-04T02:00:00Z') + minute * 61_000))
             progress(minute, 3)
+            // The beat is written without holding the source up: let it land before reading it.
+            await new Promise((resolve) => setImmediate(resolve))
             heartbeats.push(heartbeatOf(runId))
           }
           return { read: 3, matched: 0, changed: 0, unchanged: 0, rejected: 0, rejects: [] }

@@ -1,6 +1,6 @@
 import type { NewObservation } from '../../domain/observation.js'
-import { inWriteBatches } from '../../data/database.js'
 import type { Service } from '../../data/services.js'
+import type { Repositories } from '../../data/store.js'
 import type { SourceReject } from '../../data/runs.js'
 import type { ConnectorRecord, ConnectorResult, MatchKind } from '../../ingest/types.js'
 import type { Services } from '../container.js'
@@ -21,9 +21,9 @@ export interface ApplyOptions<Facts> {
   corrections?: boolean
   /**
    * Applies what the source says about a service besides observations (registration dates, company number).
-   * Returns whether it changed anything.
+   * Returns whether it changed anything. Writes through `repositories`, those of the batch's write transaction.
    */
-  applyFacts?: (record: ConnectorRecord<Facts>, service: Service) => Promise<boolean>
+  applyFacts?: (record: ConnectorRecord<Facts>, service: Service, repositories: Repositories) => Promise<boolean>
   /** Records the connector did not fetch because they had not changed (the CQC changes feed). */
   notFetched?: number
 }
@@ -66,20 +66,31 @@ export async function applyConnectorResult<Facts>(
     }
   }
 
-  const appended = options.corrections
-    ? await services.observations.appendOrSupersede(observations)
-    : await services.observations.append(observations)
+  // Through the store, so a caller's open transaction (a Companies House stream batch) is joined.
+  const appended = await services.store.write((repositories) =>
+    options.corrections
+      ? repositories.observations.appendOrSupersede(observations)
+      : repositories.observations.append(observations),
+  )
   const changedServices = new Set(appended.changedServiceIds)
 
   if (options.applyFacts) {
     // A first load changes every service's registration (an update and an audit entry each): committed one by one,
     // 30,000 of them took longer than reading the file. In batches, each commit holds the write lock only briefly.
-    // (SQL and transactions stay in src/data: inWriteBatches opens and commits the batches.)
+    // Called inside a transaction of the caller's (a Companies House stream batch), the batches join it whole.
     const applyFacts = options.applyFacts
     const pairs = matched.flatMap(({ record, services: owners }) => owners.map((service) => ({ record, service })))
-    await inWriteBatches(services.db, pairs, FACTS_PER_COMMIT, async ({ record, service }) => {
-      if (await applyFacts(record, service)) changedServices.add(service.id)
-    })
+    for (let i = 0; i < pairs.length; i += FACTS_PER_COMMIT) {
+      const batch = pairs.slice(i, i + FACTS_PER_COMMIT)
+      const changedInBatch = await services.store.write(async (repositories) => {
+        const changed: number[] = []
+        for (const { record, service } of batch) {
+          if (await applyFacts(record, service, repositories)) changed.push(service.id)
+        }
+        return changed
+      })
+      for (const id of changedInBatch) changedServices.add(id)
+    }
   }
 
   for (const id of result.notFound) {

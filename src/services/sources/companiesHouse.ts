@@ -1,4 +1,4 @@
-import { CompaniesHouseStreamRepository } from '../../data/companiesHouseStream.js'
+import type { CompaniesHouseStreamRepository } from '../../data/companiesHouseStream.js'
 import type { SourceReject } from '../../data/runs.js'
 import { CompaniesHouseClient, normaliseCompanyNumber, readCompaniesHouse } from '../../ingest/companiesHouse/index.js'
 import { fetchInsolvencyCases } from '../../ingest/companiesHouse/connector.js'
@@ -50,7 +50,7 @@ export async function runCompaniesHouseStep(
         apiKey: config.COMPANIES_HOUSE_API_KEY,
       })
     : null
-  const repository = new CompaniesHouseStreamRepository(services.db)
+  const repository = services.store.repositories.companiesHouseStream
   const applyOptions: ApplyOptions<CompanyFacts> = {
     kind: 'company',
     actor: `refresh:run-${context.runId}`,
@@ -93,7 +93,7 @@ export async function runCompaniesHouseStep(
   })
   const seen = result.records.flatMap((record) => (record.facts ? [record.facts.companyNumber] : []))
   total.add(
-    await repository.commitBatch(() => applyConnectorResult(services, index, result, applyOptions), {
+    await commitBatch(services, () => applyConnectorResult(services, index, result, applyOptions), {
       seen,
       seenOn: context.asOf,
     }),
@@ -161,6 +161,22 @@ async function readStreamNight(
   return readAll
 }
 
+/**
+ * Runs `work` (which appends the batch's observations through the store) and records the companies seen and the
+ * timepoint reached, in one write transaction: a crash leaves all of it or none.
+ */
+async function commitBatch<T>(
+  services: Services,
+  work: () => Promise<T>,
+  reached: { timepoint?: number | null; seen?: Iterable<string>; seenOn: string },
+): Promise<T> {
+  return services.store.write(async ({ companiesHouseStream }) => {
+    const result = await work()
+    await companiesHouseStream.recordBatch(reached)
+    return result
+  })
+}
+
 /** One batch of stream events: its observations, the companies seen and its timepoint, in one transaction. */
 async function storeBatch(
   services: Services,
@@ -192,7 +208,7 @@ async function storeBatch(
     warnings,
   }
   night.total.add(
-    await night.repository.commitBatch(() => applyConnectorResult(services, night.index, result, night.applyOptions), {
+    await commitBatch(services, () => applyConnectorResult(services, night.index, result, night.applyOptions), {
       timepoint: batch.timepoint,
       seen,
       seenOn: context.asOf,

@@ -1,5 +1,5 @@
-import { AuditLog } from '../../data/audit.js'
 import type { Service } from '../../data/services.js'
+import type { Repositories } from '../../data/store.js'
 import { normaliseCompanyNumber } from '../../ingest/companiesHouse/index.js'
 import { CqcApiClient, readCqcApi, readCqcSource, type CqcLocationFacts } from '../../ingest/cqc/index.js'
 import type { ConnectorRecord } from '../../ingest/types.js'
@@ -34,7 +34,7 @@ export async function runCqcStep(
   const { config } = services
   const index = new CouncilIdIndex(await services.serviceRepository.listAll())
   const ids = index.ids('cqc_location')
-  const applyFacts = cqcFactsApplier(services, context)
+  const applyFacts = cqcFactsApplier(context)
   const onProgress = (done: number, total: number) => context.progress(done, total)
 
   if (!config.CQC_API_BASE) {
@@ -93,11 +93,14 @@ function actorFor(context: SourceStepContext): string {
  * provider's company number onto a provider the council recorded without one (so Companies House can follow it the
  * same night). Each change is audited.
  */
-function cqcFactsApplier(services: Services, context: SourceStepContext) {
-  const audit = new AuditLog(services.db)
+function cqcFactsApplier(context: SourceStepContext) {
   const actor = actorFor(context)
   const providersUpdated = new Set<number>()
-  return async (record: ConnectorRecord<CqcLocationFacts>, service: Service): Promise<boolean> => {
+  return async (
+    record: ConnectorRecord<CqcLocationFacts>,
+    service: Service,
+    { services: serviceRepository, audit }: Repositories,
+  ): Promise<boolean> => {
     const facts = record.facts
     if (!facts) return false
     let changed = false
@@ -110,7 +113,7 @@ function cqcFactsApplier(services: Services, context: SourceStepContext) {
           ? null
           : service.deregisteredOn
     if (registeredOn !== service.registeredOn || deregisteredOn !== service.deregisteredOn) {
-      await services.serviceRepository.setRegistration(service.id, registeredOn, deregisteredOn)
+      await serviceRepository.setRegistration(service.id, registeredOn, deregisteredOn)
       await audit.record({
         actor,
         action: 'service.registration_from_cqc',
@@ -126,7 +129,7 @@ function cqcFactsApplier(services: Services, context: SourceStepContext) {
     const companyNumber = raw ? normaliseCompanyNumber(raw) : null
     if (companyNumber && !service.companiesHouseNumber && !providersUpdated.has(service.providerId)) {
       providersUpdated.add(service.providerId)
-      await services.serviceRepository.setProviderCompanyNumber(service.providerId, companyNumber)
+      await serviceRepository.setProviderCompanyNumber(service.providerId, companyNumber)
       await audit.record({
         actor,
         action: 'provider.companies_house_number_from_cqc',
