@@ -1,4 +1,5 @@
 import type { Db } from './database.js'
+import { advisoryChangesOn } from './sqlite/platform.js'
 
 const advisoryChanges = new WeakMap<Db, number>()
 
@@ -8,7 +9,7 @@ const advisoryChanges = new WeakMap<Db, number>()
  * request moves their session's expiry, and counted, that emptied the dashboard's caches at each request.
  */
 export function advisoryChangeCount(db: Db): number {
-  return advisoryChanges.get(db) ?? 0
+  return (advisoryChanges.get(db) ?? 0) + advisoryChangesOn(db)
 }
 
 /**
@@ -19,7 +20,7 @@ export function advisoryChangeCount(db: Db): number {
  */
 export function writeIfNotBusy(db: Db, write: () => { changes: number }): boolean {
   const counted = () => {
-    advisoryChanges.set(db, advisoryChangeCount(db) + write().changes)
+    advisoryChanges.set(db, (advisoryChanges.get(db) ?? 0) + write().changes)
   }
   if (db.inTransaction) {
     counted()

@@ -16,6 +16,7 @@ import { RuleSetRepository } from './ruleSets.js'
 import { RunRepository } from './runs.js'
 import { ServiceListingRepository } from './serviceListing.js'
 import { ServiceRepository } from './services.js'
+import { SessionRepository } from './sessionStore.js'
 import { SourceStateRepository } from './sourceState.js'
 import { UsersRepository } from './users.js'
 
@@ -80,6 +81,9 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
     },
     get services() {
       return once('services', () => new ServiceRepository(legacy))
+    },
+    get sessions() {
+      return once('sessions', () => new SessionRepository(db, platform))
     },
     get sourceState() {
       return once('sourceState', () => new SourceStateRepository(db))

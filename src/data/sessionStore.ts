@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import session from 'express-session'
-import { writeIfNotBusy } from './advisoryWrite.js'
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { changes, toExecutor, type Executor, type ExecutorSource } from './executor.js'
+import type { Platform } from './platform.js'
+import { platformFor } from './platformFor.js'
+import type { Store } from './store.js'
 
 /** Used when a session has no cookie expiry (it always has one in this app: rolling maxAge). */
 const DEFAULT_TTL_MS = 30 * 60 * 1000
@@ -10,78 +13,134 @@ const SESSION_SECRET_KEY = 'session_secret'
 
 type Callback = (err?: unknown) => void
 
+/** The `sessions` table and the persisted session secret. Times are passed in, so a test moves the clock. */
+export class SessionRepository {
+  private readonly db: Executor
+  private readonly platform: Platform
+
+  constructor(db: ExecutorSource, platform?: Platform) {
+    this.db = toExecutor(db)
+    this.platform = platformFor(db, platform)
+  }
+
+  /** The session's data (JSON), unless it has expired by `now` (ISO). */
+  async find(sid: string, now: string): Promise<string | null> {
+    const { rows } = await sql<{ data: string }>`
+      SELECT data FROM sessions WHERE sid = ${sid} AND expires_at > ${now}`.execute(this.db)
+    return rows[0]?.data ?? null
+  }
+
+  async save(sid: string, data: string, expiresAt: string): Promise<void> {
+    await sql`
+      INSERT INTO sessions (sid, data, expires_at) VALUES (${sid}, ${data}, ${expiresAt})
+      ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`.execute(this.db)
+  }
+
+  /**
+   * Moves the session's expiry; advisory (the rolling expiry moves again on the next request), so it never waits on
+   * a refresh's write lock. False when skipped.
+   */
+  async touch(sid: string, expiresAt: string): Promise<boolean> {
+    return this.platform.writeIfNotBusy(this.db, async (db) =>
+      changes(await sql`UPDATE sessions SET expires_at = ${expiresAt} WHERE sid = ${sid}`.execute(db)),
+    )
+  }
+
+  async remove(sid: string): Promise<void> {
+    await sql`DELETE FROM sessions WHERE sid = ${sid}`.execute(this.db)
+  }
+
+  /** Deletes the sessions expired by `now`; returns how many. */
+  async removeExpired(now: string): Promise<number> {
+    return changes(await sql`DELETE FROM sessions WHERE expires_at <= ${now}`.execute(this.db))
+  }
+
+  async countLive(now: string): Promise<number> {
+    const { rows } = await sql<{ n: number | string }>`
+      SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ${now}`.execute(this.db)
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async removeAll(): Promise<void> {
+    await sql`DELETE FROM sessions`.execute(this.db)
+  }
+
+  /** The session signing secret kept in `settings`, created (32 random bytes) on first use. */
+  async persistedSecret(now: string): Promise<string> {
+    const read = async () => {
+      const { rows } = await sql<{ value: string }>`
+        SELECT value FROM settings WHERE key = ${SESSION_SECRET_KEY}`.execute(this.db)
+      return rows[0]?.value
+    }
+    const existing = await read()
+    if (existing !== undefined) return existing
+    await sql`
+      INSERT INTO settings (key, value, updated_at) VALUES (${SESSION_SECRET_KEY}, ${randomBytes(32).toString('hex')}, ${now})
+      ON CONFLICT (key) DO NOTHING`.execute(this.db)
+    // Another process may have won the race: read back whichever secret was stored.
+    return (await read()) as string
+  }
+}
+
 /**
- * express-session store on the `sessions` table. Rows expire with the session cookie; expired rows are
- * ignored when read and pruned on writes (at most every ten minutes), so no timer is needed.
+ * express-session store on any Store (sessions in the database are what let two instances share sign-ins). Rows
+ * expire with the session cookie; expired rows are ignored when read and pruned on writes (at most every ten
+ * minutes), so no timer is needed.
  */
-export class SqliteSessionStore extends session.Store {
-  private readonly statements
+export class StoreSessionStore extends session.Store {
   private lastPrunedAt = 0
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly now: () => Date = () => new Date(),
   ) {
     super()
-    this.statements = {
-      get: db.prepare('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?'),
-      upsert: db.prepare(
-        `INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-      ),
-      touch: db.prepare('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
-      destroy: db.prepare('DELETE FROM sessions WHERE sid = ?'),
-      prune: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
-      count: db.prepare('SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ?'),
-      clear: db.prepare('DELETE FROM sessions'),
-    }
+  }
+
+  private get sessions(): SessionRepository {
+    return this.store.repositories.sessions
   }
 
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
-    this.run(callback, () => {
-      const row = this.statements.get.get(sid, this.now().toISOString()) as { data: string } | undefined
-      return row === undefined ? null : (JSON.parse(row.data) as session.SessionData)
+    this.run(callback, async () => {
+      const data = await this.sessions.find(sid, this.now().toISOString())
+      return data === null ? null : (JSON.parse(data) as session.SessionData)
     })
   }
 
   override set(sid: string, data: session.SessionData, callback: Callback = () => {}): void {
-    this.run(callback, () => {
-      this.statements.upsert.run(sid, JSON.stringify(data), this.expiresAt(data))
-      this.pruneOccasionally()
+    this.run(callback, async () => {
+      await this.sessions.save(sid, JSON.stringify(data), this.expiresAt(data))
+      await this.pruneOccasionally()
     })
   }
 
   override touch(sid: string, data: session.SessionData, callback: () => void = () => {}): void {
-    this.run(callback, () => {
-      // Advisory (the rolling expiry moves again on the next request): never wait on a refresh's write lock.
-      writeIfNotBusy(this.db, () => this.statements.touch.run(this.expiresAt(data), sid))
+    this.run(callback, async () => {
+      await this.sessions.touch(sid, this.expiresAt(data))
     })
   }
 
   override destroy(sid: string, callback: Callback = () => {}): void {
-    this.run(callback, () => {
-      this.statements.destroy.run(sid)
-    })
+    this.run(callback, () => this.sessions.remove(sid))
   }
 
   override length(callback: (err: unknown, length?: number) => void): void {
-    this.run(callback, () => (this.statements.count.get(this.now().toISOString()) as { n: number }).n)
+    this.run(callback, () => this.sessions.countLive(this.now().toISOString()))
   }
 
   override clear(callback: Callback = () => {}): void {
-    this.run(callback, () => {
-      this.statements.clear.run()
-    })
+    this.run(callback, () => this.sessions.removeAll())
   }
 
   /** Deletes expired rows; returns how many. */
-  pruneExpired(): number {
+  async pruneExpired(): Promise<number> {
     this.lastPrunedAt = this.now().getTime()
-    return this.statements.prune.run(this.now().toISOString()).changes
+    return this.sessions.removeExpired(this.now().toISOString())
   }
 
-  private pruneOccasionally(): void {
-    if (this.now().getTime() - this.lastPrunedAt >= PRUNE_INTERVAL_MS) this.pruneExpired()
+  private async pruneOccasionally(): Promise<void> {
+    if (this.now().getTime() - this.lastPrunedAt >= PRUNE_INTERVAL_MS) await this.pruneExpired()
   }
 
   private expiresAt(data: session.SessionData): string {
@@ -91,31 +150,25 @@ export class SqliteSessionStore extends session.Store {
   }
 
   /** Database errors go to the callback (express-session passes them on to the error handler). */
-  private run<T>(callback: (err: unknown, value?: T) => void, compute: () => T): void {
-    let value: T
+  private run<T>(callback: (err: unknown, value?: T) => void, compute: () => Promise<T>): void {
+    let computing: Promise<T>
     try {
-      value = compute()
+      computing = compute()
     } catch (error) {
       callback(error)
       return
     }
-    callback(null, value)
+    computing.then(
+      (value) => callback(null, value),
+      (error: unknown) => callback(error),
+    )
   }
 }
 
 /**
- * The session signing secret kept in `settings`, created (32 random bytes) on first use, so sessions
- * survive restarts when SESSION_SECRET is not configured. Synchronous: it is read once while the app is built.
+ * The session signing secret kept in `settings`, created on first use, so sessions survive restarts (and are shared
+ * by instances) when SESSION_SECRET is not configured.
  */
-export function persistedSessionSecret(db: Db): string {
-  const read = db.prepare('SELECT value FROM settings WHERE key = ?')
-  const existing = read.get(SESSION_SECRET_KEY) as { value: string } | undefined
-  if (existing) return existing.value
-  db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING').run(
-    SESSION_SECRET_KEY,
-    randomBytes(32).toString('hex'),
-    new Date().toISOString(),
-  )
-  // Another process may have won the race: read back whichever secret was stored.
-  return (read.get(SESSION_SECRET_KEY) as { value: string }).value
+export function persistedSessionSecret(store: Store, now: Date = new Date()): Promise<string> {
+  return store.repositories.sessions.persistedSecret(now.toISOString())
 }

@@ -6,6 +6,11 @@ import type { Platform } from '../platform.js'
 
 /** Rows changed by each handle's advisory writes, which the data version discounts (they change nothing shown). */
 const advisoryChanges = new WeakMap<Db, number>()
+/** Rows this handle's advisory writes have changed (for the caches not yet keyed on `Platform.dataVersion`). */
+export function advisoryChangesOn(db: Db): number {
+  return advisoryChanges.get(db) ?? 0
+}
+
 const ANSWER_MAX_AGE_MS = 60_000
 
 const platforms = new WeakMap<Db, Platform>()
