@@ -19,6 +19,13 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_PATH: z.string().min(1).default('./data/dashboard.sqlite'),
+  /** PostgreSQL instead of SQLite: postgres://user:password@host:port/database (unset: SQLite at DATABASE_PATH). */
+  DATABASE_URL: optionalString.pipe(
+    z
+      .url()
+      .refine((url) => /^postgres(ql)?:\/\//.test(url), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
   REFRESH_CRON: z.string().min(1).default('0 2 * * *'),
   TZ: z.string().min(1).default('Europe/London'),
   CQC_API_BASE: optionalUrl,

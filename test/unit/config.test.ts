@@ -88,7 +88,13 @@ describe('architecture rules of issue 2', () => {
         /\.(prepare|exec|pragma)\(\s*[`'"]/.test(code(file)) || /\bdb\.(prepare|exec|pragma)\(/.test(code(file)),
     )
     expect(sqlOutsideData).toEqual([])
-    const sqlFiles = [...PRODUCT_FILES, ...fs.readdirSync(path.join(root, 'migrations')).map((f) => `migrations/${f}`)]
+    const migrationFiles = ['migrations', 'migrations/postgres'].flatMap((dir) =>
+      fs
+        .readdirSync(path.join(root, dir), { withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => `${dir}/${entry.name}`),
+    )
+    const sqlFiles = [...PRODUCT_FILES, ...migrationFiles]
     const replacing = sqlFiles.filter((file) => /insert\s+or\s+replace|replace\s+into/i.test(code(file)))
     expect(replacing).toEqual([])
   })
