@@ -265,4 +265,4 @@ describeEachStore('ObservationRepository', (openStore) => {
     expect([...result.insertedIds].sort((a, b) => a - b)).toEqual(result.insertedIds)
     expect(await observations.count()).toBe(1100)
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })

@@ -56,6 +56,17 @@ export function storeKinds(): StoreKind[] {
  * The store contract suite: `define` runs once per store kind, so each adapter passes the same tests unchanged.
  * `open` gives a fresh empty store for one test.
  */
-export function describeEachStore(title: string, define: (open: () => Promise<Store>) => void): void {
-  for (const kind of storeKinds()) describe(`${title} (${kind.name})`, () => define(() => kind.open()))
+export function describeEachStore(
+  title: string,
+  define: (open: () => Promise<Store>) => void,
+  options: { notYetOnPostgres?: string } = {},
+): void {
+  for (const kind of storeKinds()) {
+    // While the conversion to the seam is under way, a suite leaning on a repository not yet converted says so.
+    if (kind.name === 'PostgreSQL' && options.notYetOnPostgres) {
+      describe.skip(`${title} (${kind.name}): ${options.notYetOnPostgres}`, () => define(() => kind.open()))
+      continue
+    }
+    describe(`${title} (${kind.name})`, () => define(() => kind.open()))
+  }
 }
