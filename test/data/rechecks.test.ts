@@ -159,4 +159,4 @@ describeEachStore('RecheckRepository', (openStore) => {
     expect(await rechecks.get(a)).toBeNull()
     expect(await runs.current(a)).toBeNull()
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })
