@@ -20,6 +20,7 @@ import {
 } from './display.js'
 import { RenderedPageCache } from '../views/renderedPages.js'
 import { lastFileReceivedText } from './inboxFiles.js'
+import { failedSourceText } from './sourceFailure.js'
 import { changePeriodSchema, changeRow, changesPeriodViewModel } from './changes.js'
 import type { ChangePeriod } from '../services/dashboardService.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter, type ServiceFilterQuery } from './queryParams.js'
@@ -60,14 +61,15 @@ export function sourceFreshnessLines(
       ? `data from ${ageText(calendarDateOf(s.lastSuccessAt, timeZone), today)}`
       : 'no successful refresh yet'
     const text = failed
-      ? `${label}: failed ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
+      ? failedSourceText(label, s.lastAttemptAt, s.lastSuccessAt, timeZone, today)
       : s.lastAttemptStatus === 'not_configured'
         ? `${label}: not configured`
         : s.lastAttemptStatus === 'running'
           ? `${label}: refreshing since ${formatDateTime(s.lastAttemptAt, timeZone)}; ${dataFrom}`
           : `${label}: refreshed ${formatDateTime(s.lastSuccessAt ?? s.lastAttemptAt, timeZone)}`
     const extra = s.lastAttemptStatus === 'not_configured' ? undefined : more[s.source]
-    return { text: extra ? `${text}; ${extra}` : text, failed, error: failed ? s.lastError : null }
+    // The error text (hosts, paths, HTTP codes) is for admins, on the run page: people see when and what data is left.
+    return { text: extra ? `${text}; ${extra}` : text, failed }
   })
 }
 

@@ -77,6 +77,14 @@ export interface DigestServiceDeps {
   overdueActions?: OverdueActionsLookup
 }
 
+/** The overnight run's sources as people name them. */
+const SOURCE_NAMES: Partial<Record<string, string>> = {
+  cqc: 'CQC',
+  fhrs: 'Food hygiene (FSA)',
+  companies_house: 'Companies House',
+  council_inbox: 'Council files',
+}
+
 export interface DigestContent {
   newReds: RedChange[]
   lostEligibility: EligibilityEvent[]
@@ -167,7 +175,9 @@ export function composeDigest(
         `FAILED SOURCES (${content.failedSources.length})`,
         ...content.failedSources.map(
           (source) =>
-            `- ${source.source}: ${source.error ?? 'failed'}. Its data stays as it was after its last good run.`,
+            `- ${SOURCE_NAMES[source.source] ?? source.source}: failed last night${
+              source.error ? ` (${source.source}: ${source.error})` : ''
+            }. Its data stays as it was after its last good run.`,
         ),
       ].join('\n'),
     )
@@ -259,7 +269,12 @@ export class DigestService {
           follower.email,
           runId,
           today,
-          { ...(await this.contentFor(follower, reds, lost, today)), failedSources },
+          {
+            ...(await this.contentFor(follower, reds, lost, today)),
+            // The error text (hosts, paths, HTTP codes) is for admins; officers read which source and that it failed.
+            failedSources:
+              follower.role === 'admin' ? failedSources : failedSources.map((source) => ({ ...source, error: null })),
+          },
           this.deps.publicUrl,
         )
         if (digest.itemCount === 0) {

@@ -201,7 +201,13 @@ describe('GET /morning', () => {
   it('lists sources whose last refresh failed', async () => {
     const page = await officer.agent.get('/morning')
     const failed = section(page.text, 'morning-failed-sources')
-    expect(failed).toContain('CQC')
-    expect(failed).toContain('CQC API answered 503')
+    expect(failed).toContain('CQC: failed')
+    // The error text is technical detail: on the admin run page, not on the officer's morning page.
+    expect(failed).not.toContain('503')
+    const { run_id: runId } = services.db
+      .prepare("SELECT run_id FROM source_runs WHERE source = 'cqc' AND status = 'failed'")
+      .get() as { run_id: number }
+    const admin = await signIn(app, services, 'admin')
+    expect((await admin.agent.get(`/admin/runs/${runId}`)).text).toContain('CQC API answered 503')
   })
 })

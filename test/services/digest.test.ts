@@ -190,6 +190,8 @@ describe('the morning digest over real SMTP', () => {
     expect(toAdmin?.body).toContain('FAILED SOURCES (1)')
     expect(toAdmin?.body).toContain('cqc: CQC API answered 503')
     expect(toCompliance?.body).toContain('FAILED SOURCES (1)')
+    expect(toCompliance?.body).toContain('- CQC: failed last night. Its data stays as it was')
+    expect(toCompliance?.body).not.toContain('503')
     expect(toCompliance?.body).not.toContain('NEW RED')
   })
 
