@@ -1,18 +1,16 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { Router, type Request, type Response } from 'express'
 import { z } from 'zod'
 import type { ListedService } from '../data/serviceListing.js'
 import type { TimelineEvent } from '../domain/market.js'
 import { actionKindLabel } from '../services/complianceService.js'
 import type { Services } from '../services/container.js'
-import { csvFileName, csvStream, tablesFromHtml, tablesToCsv, toCsv, type CsvColumn } from '../services/csvExport.js'
-import { viewsDir } from '../views/setup.js'
+import { csvFileName, csvStream, tablesToCsv, toCsv, type CsvColumn } from '../services/csvExport.js'
 import { formatDate, formatDateTime, indicatorLabel, ragTag, serviceTypeLabel } from './display.js'
 import { fieldErrors, serviceFilterSchema, toListingFilter } from './queryParams.js'
 import { canSeeIntelligence, servicePageViewModel } from './servicePage.js'
 import { membershipRows } from './serviceMemberships.js'
 import { TABLES_ONLY } from '../views/renderedPages.js'
+import { linksItsTables, pageTables } from './pageTables/index.js'
 
 const refSchema = z.string().trim().min(1).max(100)
 
@@ -151,24 +149,6 @@ export function exportRoutes(services: Services): Router {
   return router
 }
 
-/** Whether a page view draws tables and has no CSV export of its own (its template names no `csvHref`). */
-function tableViewChecker(): (view: string) => boolean {
-  const known = new Map<string, boolean>()
-  return (view) => {
-    let answer = known.get(view)
-    if (answer === undefined) {
-      try {
-        const source = readFileSync(path.join(viewsDir, `${view}.hbs`), 'utf8')
-        answer = /<table[\s>]/.test(source) && !source.includes('csvHref')
-      } catch {
-        answer = false
-      }
-      known.set(view, answer)
-    }
-    return answer
-  }
-}
-
 /** The page's own address with `format=csv` (and without a `table` choice): its tables as CSV. */
 export function tablesCsvHref(originalUrl: string): string {
   const url = new URL(originalUrl, 'http://localhost')
@@ -180,14 +160,13 @@ export function tablesCsvHref(originalUrl: string): string {
 type Render = (view: string, options?: object, callback?: (error: Error | null, html?: string) => void) => void
 
 /**
- * CSV of every table view (issue 6): `?format=csv` on any page answers the tables that page would show, read from the
- * page itself, so the rows, the filters and what the role may see are the page's own; `&table=<data-testid>` picks one
- * table. Pages with tables and no export of their own get the link in the layout (`tablesCsvHref`). Mounted before the
+ * CSV of every table view (issue 6): `?format=csv` on any page answers the tables that page would show, built from the
+ * view-model its route renders (pageTables/), so the rows, the filters and what the role may see are the page's own;
+ * `&table=<data-testid>` picks one table. Pages with tables and no export of their own get the link in the layout (`tablesCsvHref`). Mounted before the
  * page routers: it only wraps `res.render`, so each page's route still parses its query and checks its role.
  */
 export function pageTablesCsvRoutes(services: Services): Router {
   const router = Router()
-  const isTableView = tableViewChecker()
   router.use((req: Request, res: Response, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next()
     const url = new URL(req.url, 'http://localhost')
@@ -196,12 +175,12 @@ export function pageTablesCsvRoutes(services: Services): Router {
     const render = res.render.bind(res) as Render
     if (!wantsCsv) {
       res.render = ((view: string, ...rest: unknown[]) => {
-        if (res.statusCode < 400 && isTableView(view)) res.locals.tablesCsvHref = tablesCsvHref(req.originalUrl)
+        if (res.statusCode < 400 && linksItsTables(view)) res.locals.tablesCsvHref = tablesCsvHref(req.originalUrl)
         render(view, ...(rest as []))
       }) as Response['render']
       return next()
     }
-    // A page that sends itself without res.render (RenderedPageCache) renders instead, so its tables are read here.
+    // A page that sends itself without res.render (RenderedPageCache) renders instead, so its view-model comes here.
     res.locals[TABLES_ONLY] = true
     // The page's route sees its own query, without the export's parameters.
     url.searchParams.delete('format')
@@ -212,22 +191,20 @@ export function pageTablesCsvRoutes(services: Services): Router {
       if (res.statusCode >= 400 || typeof options === 'function' || callback !== undefined) {
         return render(view, options as never, callback as never)
       }
-      render(view, { ...(options as object), layout: false }, (error: Error | null, html?: string) => {
-        if (error) return req.next?.(error)
-        const tables = tablesFromHtml(html ?? '')
-        const chosen = table === null ? tables : tables.filter((t) => t.id === table)
-        if (chosen.length === 0) {
-          return res
-            .status(404)
-            .type('text/plain')
-            .send(table === null ? 'This page has no table' : `This page has no table "${table}"`)
-        }
-        const base = url.pathname.replace(/^\/+/, '') || 'dashboard'
+      const tables = pageTables(view, { ...res.locals, ...(options as object) }) ?? []
+      const chosen = table === null ? tables : tables.filter((t) => t.id === table)
+      if (chosen.length === 0) {
         res
-          .type('text/csv; charset=utf-8')
-          .attachment(csvFileName(`${base}${table ? `-${table}` : ''}-${services.clock.today()}`))
-          .send(tablesToCsv(chosen))
-      })
+          .status(404)
+          .type('text/plain')
+          .send(table === null ? 'This page has no table' : `This page has no table "${table}"`)
+        return
+      }
+      const base = url.pathname.replace(/^\/+/, '') || 'dashboard'
+      res
+        .type('text/csv; charset=utf-8')
+        .attachment(csvFileName(`${base}${table ? `-${table}` : ''}-${services.clock.today()}`))
+        .send(tablesToCsv(chosen))
     }) as Response['render']
     next()
   })

@@ -3,7 +3,7 @@ import type { Application, Response } from 'express'
 import Handlebars from 'handlebars'
 import { LRUCache } from 'lru-cache'
 
-/** Set in `res.locals` while a page's render is read for its tables (`?format=csv`, routes/exports.ts), not sent. */
+/** Set in `res.locals` while a page's view-model is read for its tables (`?format=csv`, routes/exports.ts), not sent. */
 export const TABLES_ONLY = 'tablesOnly'
 
 /** The model fields the layout reads (views/layouts/main.hbs); everything else is the page's own. */
@@ -58,6 +58,8 @@ export class RenderedPageCache {
 
   /** Sends `view` with the model `build` makes, building and rendering it only when `key` is not already kept. */
   async send(res: Response, view: string, key: string, build: () => Promise<Record<string, unknown>>): Promise<void> {
+    // Its tables are built from the view-model (`res.render` is the export's there), never from kept HTML.
+    if (res.locals[TABLES_ONLY]) return res.render(view, await build())
     let page = this.pages.get(key)
     if (!page) {
       const rendering = this.renderPage(res.app, view, build)
@@ -68,11 +70,7 @@ export class RenderedPageCache {
       this.pages.set(key, rendering)
       page = rendering
     }
-    const { html, bytes, layout } = await page
-    if (res.locals[TABLES_ONLY]) {
-      res.render('pages/prerendered', { ...layout, prerenderedHtml: html })
-      return
-    }
+    const { bytes, layout } = await page
     const around = await this.layoutAround(res, layout)
     // Escaped as the layout's {{cspNonce}} would be.
     const nonce = typeof res.locals.cspNonce === 'string' ? Handlebars.escapeExpression(res.locals.cspNonce) : ''

@@ -15,6 +15,7 @@ let services: Services
 let app: Express
 let assessor: SignedInAgent
 let compliance: SignedInAgent
+let admin: SignedInAgent
 
 beforeAll(async () => {
   services = createTestServices()
@@ -49,6 +50,7 @@ beforeAll(async () => {
   app = appWithAllRoutes(services)
   assessor = await signIn(app, services, 'assessor')
   compliance = await signIn(app, services, 'compliance')
+  admin = await signIn(app, services, 'admin')
 }, 60_000)
 
 function refsOnPage(html: string): string[] {
@@ -252,6 +254,62 @@ describe('?format=csv: the tables of every table view, as the page shows them', 
     expect((await assessor.agent.get('/')).text).not.toContain('data-testid="tables-csv"')
     expect((await assessor.agent.get('/market')).text).not.toContain('data-testid="tables-csv"')
     expect((await compliance.agent.get('/morning')).text).toContain('data-testid="tables-csv"')
+  })
+})
+
+/** A page's tables as the reader sees them: each named table's column headings and its number of rows of data. */
+function tablesOnPage(html: string): Map<string, { header: string[]; rows: number }> {
+  const tables = new Map<string, { header: string[]; rows: number }>()
+  for (const match of html.matchAll(/<table[^>]*data-testid="([^"]+)"[^>]*>([\s\S]*?)<\/table>/g)) {
+    const [, id, body] = match as unknown as [string, string, string]
+    const head = /<thead[\s\S]*?<\/thead>/.exec(body)?.[0] ?? ''
+    const header = [...head.matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((m) =>
+      decodeHtml(
+        (m[1] as string).replace(/<span class="govuk-visually-hidden">[^<]*<\/span>/g, '').replace(/<[^>]+>/g, ''),
+      )
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
+    const bodyRows = [...body.replace(head, '').matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)]
+    // A lone cell across the table ("No entries") is no row of data.
+    const rows = bodyRows.filter((m) => !/^\s*<td[^>]*colspan[^>]*>[^<]*<\/td>\s*$/.test(m[1] as string)).length
+    tables.set(id, { header, rows })
+  }
+  return tables
+}
+
+describe('?format=csv: built from the view-model, the same tables as the page draws', () => {
+  it.each([
+    ['compliance', '/services/SVC-FORMULA'],
+    ['assessor', '/services/SVC-FORMULA'],
+    ['assessor', '/?sort=name&pageSize=100'],
+    ['assessor', '/providers'],
+    ['assessor', '/market'],
+    ['compliance', '/morning'],
+    ['compliance', '/assessments/due'],
+    ['assessor', '/dps'],
+    ['admin', '/admin/users'],
+    ['admin', '/admin/runs'],
+    ['admin', '/admin/audit'],
+    ['admin', '/admin/tokens'],
+    ['admin', '/admin/dps'],
+    ['admin', '/admin/rules'],
+    ['compliance', '/services/SVC-FORMULA/intelligence'],
+    ['compliance', '/services/SVC-FORMULA/report'],
+    ['compliance', '/dps/1'],
+  ] as const)('as %s, %s', async (role, url) => {
+    const agent = { assessor, compliance, admin }[role]
+    const page = await agent.agent.get(url)
+    expect(page.status).toBe(200)
+    const tables = tablesOnPage(page.text)
+    expect(tables.size).toBeGreaterThan(0)
+    for (const [id, shown] of tables) {
+      const csv = await agent.agent.get(`${url}${url.includes('?') ? '&' : '?'}format=csv&table=${id}`)
+      expect(csv.status, id).toBe(200)
+      const [header, ...rows] = rawRows(csv.text)
+      expect(header, id).toEqual(shown.header)
+      expect(rows.length, id).toBe(shown.rows)
+    }
   })
 })
 

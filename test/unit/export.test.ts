@@ -1,14 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { parse } from 'csv-parse/sync'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  csvFileName,
-  htmlText,
-  neutraliseCell,
-  tablesFromHtml,
-  tablesToCsv,
-  toCsv,
-} from '../../src/services/csvExport.js'
+import { TABLE_VIEWS } from '../../src/routes/pageTables/index.js'
+import { csvFileName, neutraliseCell, tablesToCsv, toCsv, type ExportTable } from '../../src/services/csvExport.js'
+import { viewsDir } from '../../src/views/setup.js'
 
 describe('neutraliseCell', () => {
   it.each(['=SUM(A1:A2)', '+1', '-2+3+cmd|/C calc', '@SUM(1)', '\tx', '\rx'])('neutralises %j', (text) => {
@@ -65,28 +62,9 @@ describe('csvFileName', () => {
   })
 })
 
-describe('tablesFromHtml', () => {
-  const html = `
-    <h2 class="govuk-heading-l" id="capacity">Capacity at risk</h2>
-    <table class="govuk-table" data-testid="capacity">
-      <thead><tr class="govuk-table__row"><th scope="col">Capacity</th><th>Date</th><th>Red</th><th><span class="govuk-visually-hidden">Sorted </span>At risk</th></tr></thead>
-      <tbody>
-        <tr class="govuk-table__row" data-ref="x"><th scope="row" rowspan="2">Beds</th><td>1 May</td><td>3</td><td>3 of 10 (30%)</td></tr>
-        <tr class="govuk-table__row"><td>1 June</td><td>-2</td><td colspan="1">5 of 10</td></tr>
-        <tr class="govuk-table__row"><td colspan="4">No entries</td></tr>
-      </tbody>
-    </table>
-    <p>Between</p>
-    <table class="govuk-table">
-      <caption class="govuk-table__caption">Entries (1)</caption>
-      <tbody>
-        <tr><td colspan="2"><a class="govuk-link" href="/services/S-1">Smith &amp; Sons &#x3D;1</a><br><span>Oak &quot;Care&quot; Ltd</span></td><td>&#x27;x&#x27; · 2</td></tr>
-      </tbody>
-    </table>`
-
-  it('reads header, rows, spans, titles and text as a reader sees them', () => {
-    const [capacity, entries] = tablesFromHtml(html)
-    expect(capacity).toEqual({
+describe('tablesToCsv', () => {
+  const tables: ExportTable[] = [
+    {
       id: 'capacity',
       title: 'Capacity at risk',
       header: ['Capacity', 'Date', 'Red', 'At risk'],
@@ -94,23 +72,13 @@ describe('tablesFromHtml', () => {
         ['Beds', '1 May', '3', '3 of 10 (30%)'],
         ['Beds', '1 June', '-2', '5 of 10'],
       ],
-    })
-    expect(entries).toEqual({
-      id: null,
-      title: 'Entries (1)',
-      header: [],
-      rows: [['Smith & Sons =1 Oak "Care" Ltd', '', "'x' · 2"]],
-    })
-  })
-
-  it('decodes numeric entities and drops tags', () => {
-    expect(htmlText('<strong class="govuk-tag">Red</strong>&#32;&#x2014;<br>now')).toBe('Red — now')
-  })
+    },
+    { id: null, title: 'Entries (1)', header: [], rows: [['Smith & Sons =1 Oak "Care" Ltd', '', "'x' · 2"]] },
+  ]
 
   it('writes several tables under their titles, neutralised, plain numbers kept', () => {
-    const tables = tablesFromHtml(html)
     const rows = parse(
-      tablesToCsv([...tables, { id: 't', title: '=cmd', header: ['a'], rows: [['@SUM(1)'], ['-3'], ['-2+3']] }]),
+      tablesToCsv([...tables, { id: 't', title: '=cmd', header: ['a'], rows: [['@SUM(1)'], ['-3'], ['-2+3'], [-4]] }]),
       { bom: true, relax_column_count: true },
     ) as string[][]
     expect(rows[0]).toEqual(['Capacity at risk'])
@@ -118,7 +86,18 @@ describe('tablesFromHtml', () => {
     expect(rows[3]).toEqual(['Beds', '1 June', '-2', '5 of 10'])
     expect(rows[4]).toEqual([''])
     expect(rows[5]).toEqual(['Entries (1)'])
-    expect(rows.slice(-6)).toEqual([[''], ["'=cmd"], ['a'], ["'@SUM(1)"], ['-3'], ["'-2+3"]])
+    expect(rows[6]).toEqual(['Smith & Sons =1 Oak "Care" Ltd', '', "'x' · 2"])
+    expect(rows.slice(-7)).toEqual([[''], ["'=cmd"], ['a'], ["'@SUM(1)"], ['-3'], ["'-2+3"], ['-4']])
     expect(tablesToCsv(tables.slice(0, 1)).split('\r\n')[0]).toBe('\uFEFFCapacity,Date,Red,At risk')
+  })
+})
+
+describe('page tables', () => {
+  it('are built for every view that draws a table, and only those', () => {
+    const pages = readdirSync(path.join(viewsDir, 'pages')).filter((file) => file.endsWith('.hbs'))
+    const drawsTables = pages.filter((file) =>
+      /<table[\s>]|\{\{> *(changes\/table|inbox\/)/.test(readFileSync(path.join(viewsDir, 'pages', file), 'utf8')),
+    )
+    expect([...TABLE_VIEWS].sort()).toEqual(drawsTables.map((file) => `pages/${file.replace(/\.hbs$/, '')}`).sort())
   })
 })
