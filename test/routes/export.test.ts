@@ -297,6 +297,7 @@ describe('?format=csv: built from the view-model, the same tables as the page dr
     ['compliance', '/services/SVC-FORMULA/intelligence'],
     ['compliance', '/services/SVC-FORMULA/report'],
     ['compliance', '/dps/1'],
+    ['compliance', '/actions'],
   ] as const)('as %s, %s', async (role, url) => {
     const agent = { assessor, compliance, admin }[role]
     const page = await agent.agent.get(url)

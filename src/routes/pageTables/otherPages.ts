@@ -8,6 +8,25 @@ import { column, listText, rowsAt, shows, table, tablesOf, text, words, type Mod
 const dateRange = (r: Model) => words(text(r, 'date'), shows(r, 'endDate') && `to ${text(r, 'endDate')}`)
 const statusOrOutcome = (r: Model) => words(text(r, 'status'), text(r, 'outcome'))
 
+const ACTIONS: TableSpec[] = [
+  table('actions-table', 'Open compliance actions', 'rows', [
+    { header: 'Service', cell: (r) => words(text(r, 'serviceName'), text(r, 'providerName')) },
+    { header: 'RAG', cell: (r) => (shows(r, 'tag') ? text(r, 'tag.text') : 'Not computed') },
+    { header: 'Action', cell: (r) => words(text(r, 'kind'), text(r, 'reference')) },
+    column('Owner', 'owner'),
+    column('Opened', 'openedOn'),
+    {
+      header: 'Due',
+      cell: (r) =>
+        words(
+          text(r, 'dueOn'),
+          shows(r, 'overdueBy') &&
+            `Overdue by ${text(r, 'overdueBy')} ${text(r, 'overdueBy') === '1' ? 'day' : 'days'}`,
+        ),
+    },
+  ]),
+]
+
 const ADMIN_AUDIT: TableSpec[] = [
   table(
     'audit-table',
@@ -452,6 +471,7 @@ const SERVICE_REPORT: TableSpec[] = [
 
 /** Page tables by view, for the views of this module. */
 export const OTHER_PAGE_TABLES: Record<string, (model: Model) => ExportTable[]> = {
+  'pages/actions': (m) => tablesOf(ACTIONS, m),
   'pages/admin-audit': (m) => tablesOf(ADMIN_AUDIT, m),
   'pages/admin-dps-manage': adminDpsManageTables,
   'pages/admin-dps': (m) => tablesOf(ADMIN_DPS, m),
