@@ -74,6 +74,7 @@ const DASHBOARD: TableSpec[] = [
             text(r, 'tag.text'),
             shows(r, 'overridden') && 'Override',
             shows(r, 'deteriorating') && 'Deteriorating',
+            shows(r, 'staleInputs') && `Stale: ${text(r, 'staleInputs')}`,
           ),
       },
       { header: 'Service', cell: (r) => words(text(r, 'name'), text(r, 'reason')) },
