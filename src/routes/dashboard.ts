@@ -204,11 +204,16 @@ function dashboardViewModel(
       total: view.listing.total,
       firstRow,
       lastRow: Math.min(view.listing.total, query.page * query.pageSize),
+      // A page number past the end (an old bookmark, a typed URL) says so, rather than "Showing 4999901 to 200".
+      pastLastPage:
+        view.listing.total > 0 && query.page > pageCount
+          ? { pageCount, href: withQuery('/', linkQuery, { page: pageCount === 1 ? undefined : pageCount }) }
+          : null,
     },
     pagination: {
       page: query.page,
       pageCount,
-      previous: query.page > 1 ? withQuery('/', linkQuery, { page: query.page - 1 }) : null,
+      previous: query.page > 1 ? withQuery('/', linkQuery, { page: Math.min(query.page - 1, pageCount) }) : null,
       next: query.page < pageCount ? withQuery('/', linkQuery, { page: query.page + 1 }) : null,
     },
     csvHref: withQuery('/services.csv', { ...linkQuery }, {}),
