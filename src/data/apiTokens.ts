@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Role } from '../auth/roles.js'
-import { writeIfNotBusy } from './advisoryWrite.js'
-import { appendAuditEntry } from './audit.js'
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { recordAuditEntry } from './audit.js'
+import { changes, inTransaction, toExecutor, type Executor, type ExecutorSource } from './executor.js'
+import type { Platform } from './platform.js'
+import { platformFor } from './platformFor.js'
 
 export interface ApiToken {
   id: number
@@ -68,61 +70,53 @@ function auditView(token: ApiToken): Record<string, unknown> {
   return { name: token.name, role: token.role, revokedAt: token.revokedAt }
 }
 
-export class ApiTokensRepository {
-  private readonly statements
+const selectToken = (db: Executor, id: number) =>
+  sql<ApiTokenRow>`SELECT * FROM api_tokens WHERE id = ${id}`.execute(db).then(({ rows }) => rows[0])
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      byId: db.prepare('SELECT * FROM api_tokens WHERE id = ?'),
-      activeByHash: db.prepare('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL'),
-      all: db.prepare('SELECT * FROM api_tokens ORDER BY id'),
-      insert: db.prepare(
-        `INSERT INTO api_tokens (name, role, token_hash, created_at, created_by)
-         VALUES (@name, @role, @tokenHash, @now, @actor)`,
-      ),
-      revoke: db.prepare('UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL'),
-      touch: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
-    }
+export class ApiTokensRepository {
+  private readonly db: Executor
+  private readonly platform: Platform
+
+  constructor(db: ExecutorSource, platform?: Platform) {
+    this.db = toExecutor(db)
+    this.platform = platformFor(db, platform)
   }
 
   /** Creates a token (audited as `api_token.created`) and returns its secret, the only time it is available. */
   async create(newToken: NewApiToken, actor: string): Promise<IssuedApiToken> {
     const secret = generateTokenSecret()
     const now = new Date().toISOString()
-    const token = this.db
-      .transaction(() => {
-        const result = this.statements.insert.run({
-          name: newToken.name,
-          role: newToken.role,
-          tokenHash: hashTokenSecret(secret),
-          now,
-          actor,
-        })
-        const created = toToken(this.statements.byId.get(result.lastInsertRowid) as ApiTokenRow)
-        appendAuditEntry(
-          this.db,
-          { actor, action: 'api_token.created', entityType: 'api_token', entityId: created.id, after: auditView(created) },
-          now,
-        )
-        return created
-      })
-      .immediate()
+    const token = await inTransaction(this.db, async (trx) => {
+      const { rows } = await sql<ApiTokenRow>`
+        INSERT INTO api_tokens (name, role, token_hash, created_at, created_by)
+        VALUES (${newToken.name}, ${newToken.role}, ${hashTokenSecret(secret)}, ${now}, ${actor})
+        RETURNING *`.execute(trx)
+      const created = toToken(rows[0] as ApiTokenRow)
+      await recordAuditEntry(
+        trx,
+        { actor, action: 'api_token.created', entityType: 'api_token', entityId: created.id, after: auditView(created) },
+        now,
+      )
+      return created
+    })
     return { token, secret }
   }
 
   /** The live (not revoked) token with this secret, if any. */
   async findActiveBySecret(secret: string): Promise<ApiToken | undefined> {
-    const row = this.statements.activeByHash.get(hashTokenSecret(secret)) as ApiTokenRow | undefined
-    return row && toToken(row)
+    const { rows } = await sql<ApiTokenRow>`
+      SELECT * FROM api_tokens WHERE token_hash = ${hashTokenSecret(secret)} AND revoked_at IS NULL`.execute(this.db)
+    return rows[0] && toToken(rows[0])
   }
 
   async findById(id: number): Promise<ApiToken | undefined> {
-    const row = this.statements.byId.get(id) as ApiTokenRow | undefined
+    const row = await selectToken(this.db, id)
     return row && toToken(row)
   }
 
   async list(): Promise<ApiToken[]> {
-    return (this.statements.all.all() as ApiTokenRow[]).map(toToken)
+    const { rows } = await sql<ApiTokenRow>`SELECT * FROM api_tokens ORDER BY id`.execute(this.db)
+    return rows.map(toToken)
   }
 
   /**
@@ -131,27 +125,28 @@ export class ApiTokensRepository {
    */
   async revoke(id: number, actor: string): Promise<ApiToken | undefined> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction(() => {
-        const before = this.statements.byId.get(id) as ApiTokenRow | undefined
-        if (before === undefined) return undefined
-        if (this.statements.revoke.run(now, actor, id).changes === 0) return toToken(before)
-        const after = toToken(this.statements.byId.get(id) as ApiTokenRow)
-        appendAuditEntry(
-          this.db,
-          {
-            actor,
-            action: 'api_token.revoked',
-            entityType: 'api_token',
-            entityId: id,
-            before: auditView(toToken(before)),
-            after: auditView(after),
-          },
-          now,
-        )
-        return after
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx) => {
+      const before = await selectToken(trx, id)
+      if (before === undefined) return undefined
+      const revoked = await sql`
+        UPDATE api_tokens SET revoked_at = ${now}, revoked_by = ${actor}
+        WHERE id = ${id} AND revoked_at IS NULL`.execute(trx)
+      if (changes(revoked) === 0) return toToken(before)
+      const after = toToken((await selectToken(trx, id)) as ApiTokenRow)
+      await recordAuditEntry(
+        trx,
+        {
+          actor,
+          action: 'api_token.revoked',
+          entityType: 'api_token',
+          entityId: id,
+          before: auditView(toToken(before)),
+          after: auditView(after),
+        },
+        now,
+      )
+      return after
+    })
   }
 
   /** Records that the token was used (not audited: it is a read). */
@@ -159,6 +154,8 @@ export class ApiTokensRepository {
     const last = token.lastUsedAt === null ? 0 : Date.parse(token.lastUsedAt)
     if (at.getTime() - last < LAST_USED_RESOLUTION_MS) return
     // Advisory: when a refresh holds the write lock, the next request records it instead of this one waiting.
-    writeIfNotBusy(this.db, () => this.statements.touch.run(at.toISOString(), token.id))
+    await this.platform.writeIfNotBusy(this.db, async (db) =>
+      changes(await sql`UPDATE api_tokens SET last_used_at = ${at.toISOString()} WHERE id = ${token.id}`.execute(db)),
+    )
   }
 }

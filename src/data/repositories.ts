@@ -32,7 +32,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
   }
   return {
     get apiTokens() {
-      return once('apiTokens', () => new ApiTokensRepository(legacy))
+      return once('apiTokens', () => new ApiTokensRepository(db, platform))
     },
     get audit() {
       return once('audit', () => new AuditLog(db))
@@ -89,7 +89,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('sourceState', () => new SourceStateRepository(db))
     },
     get users() {
-      return once('users', () => new UsersRepository(legacy))
+      return once('users', () => new UsersRepository(db))
     },
   }
 }

@@ -1,6 +1,7 @@
 import type { Role } from '../auth/roles.js'
-import { appendAuditEntry } from './audit.js'
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { recordAuditEntry } from './audit.js'
+import { inTransaction, toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 export interface User {
   id: number
@@ -106,83 +107,68 @@ function directoryAuditView(row: UserRow): Record<string, unknown> {
   return { email: row.email, name: row.name, role: row.role, issuer: row.oidc_issuer, subject: row.oidc_subject }
 }
 
-export class UsersRepository {
-  private readonly statements
+const selectUser = (db: Executor, id: number) =>
+  sql<UserRow>`SELECT * FROM users WHERE id = ${id}`.execute(db).then(({ rows }) => rows[0])
+const selectUserByEmail = (db: Executor, email: string) =>
+  sql<UserRow>`SELECT * FROM users WHERE email = ${email}`.execute(db).then(({ rows }) => rows[0])
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      byId: db.prepare('SELECT * FROM users WHERE id = ?'),
-      byEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
-      all: db.prepare('SELECT * FROM users ORDER BY email'),
-      count: db.prepare('SELECT COUNT(*) AS n FROM users'),
-      activeAdmins: db.prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0"),
-      insert: db.prepare(
-        `INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at)
-         VALUES (@email, @passwordHash, @role, 0, @now, @now)`,
-      ),
-      setRole: db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?'),
-      setDisabled: db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?'),
-      setPasswordHash: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
-      setLastSignIn: db.prepare('UPDATE users SET last_sign_in_at = ? WHERE id = ?'),
-      byIdentity: db.prepare('SELECT * FROM users WHERE oidc_issuer = ? AND oidc_subject = ?'),
-      insertFromDirectory: db.prepare(
-        `INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at, name, oidc_issuer, oidc_subject)
-         VALUES (@email, '${NO_PASSWORD}', @role, 0, @now, @now, @name, @issuer, @subject)`,
-      ),
-      updateFromDirectory: db.prepare(
-        `UPDATE users SET email = @email, role = @role, name = @name, oidc_issuer = @issuer, oidc_subject = @subject,
-         updated_at = @now WHERE id = @id`,
-      ),
-    }
+export class UsersRepository {
+  private readonly db: Executor
+
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   async findById(id: number): Promise<User | undefined> {
-    const row = this.statements.byId.get(id) as UserRow | undefined
+    const row = await selectUser(this.db, id)
     return row && toUser(row)
   }
 
   async findByEmail(email: string): Promise<User | undefined> {
-    const row = this.statements.byEmail.get(normaliseEmail(email)) as UserRow | undefined
+    const row = await selectUserByEmail(this.db, normaliseEmail(email))
     return row && toUser(row)
   }
 
   async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
-    const row = this.statements.byEmail.get(normaliseEmail(email)) as UserRow | undefined
+    const row = await selectUserByEmail(this.db, normaliseEmail(email))
     return row && { ...toUser(row), passwordHash: row.password_hash }
   }
 
   async list(): Promise<User[]> {
-    return (this.statements.all.all() as UserRow[]).map(toUser)
+    const { rows } = await sql<UserRow>`SELECT * FROM users ORDER BY email`.execute(this.db)
+    return rows.map(toUser)
   }
 
   async count(): Promise<number> {
-    return (this.statements.count.get() as { n: number }).n
+    const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM users`.execute(this.db)
+    return Number(rows[0]?.n ?? 0)
   }
 
   /** Creates a user (audited as `user.created`). Throws DuplicateEmailError if the email is taken. */
   async create(newUser: NewUser, actor: string): Promise<User> {
     const email = normaliseEmail(newUser.email)
     const now = new Date().toISOString()
-    return this.db
-      .transaction(() => {
-        if (this.statements.byEmail.get(email) !== undefined) throw new DuplicateEmailError(email)
-        const result = this.statements.insert.run({ email, passwordHash: newUser.passwordHash, role: newUser.role, now })
-        const user = toUser(this.statements.byId.get(result.lastInsertRowid) as UserRow)
-        appendAuditEntry(
-          this.db,
-          { actor, action: 'user.created', entityType: 'user', entityId: user.id, after: auditView(user) },
-          now,
-        )
-        return user
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx) => {
+      if ((await selectUserByEmail(trx, email)) !== undefined) throw new DuplicateEmailError(email)
+      const { rows } = await sql<UserRow>`
+        INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at)
+        VALUES (${email}, ${newUser.passwordHash}, ${newUser.role}, 0, ${now}, ${now})
+        RETURNING *`.execute(trx)
+      const user = toUser(rows[0] as UserRow)
+      await recordAuditEntry(
+        trx,
+        { actor, action: 'user.created', entityType: 'user', entityId: user.id, after: auditView(user) },
+        now,
+      )
+      return user
+    })
   }
 
   /** Throws LastActiveAdminError rather than demote the last active admin (checked in the write's transaction). */
   async setRole(id: number, role: Role, actor: string): Promise<User> {
-    return this.update(id, actor, 'user.role_changed', (now, before) => {
-      if (role !== 'admin') this.refuseLastActiveAdmin(before)
-      this.statements.setRole.run(role, now, id)
+    return this.update(id, actor, 'user.role_changed', async (trx, now, before) => {
+      if (role !== 'admin') await this.refuseLastActiveAdmin(trx, before)
+      await sql`UPDATE users SET role = ${role}, updated_at = ${now} WHERE id = ${id}`.execute(trx)
     })
   }
 
@@ -191,38 +177,38 @@ export class UsersRepository {
    * `evenTheLastAdmin` (a demo admin whose password is published must go, admin or not).
    */
   async setDisabled(id: number, disabled: boolean, actor: string, options: { evenTheLastAdmin?: boolean } = {}) {
-    return this.update(id, actor, disabled ? 'user.disabled' : 'user.enabled', (now, before) => {
-      if (disabled && options.evenTheLastAdmin !== true) this.refuseLastActiveAdmin(before)
-      this.statements.setDisabled.run(disabled ? 1 : 0, now, id)
+    return this.update(id, actor, disabled ? 'user.disabled' : 'user.enabled', async (trx, now, before) => {
+      if (disabled && options.evenTheLastAdmin !== true) await this.refuseLastActiveAdmin(trx, before)
+      await sql`UPDATE users SET disabled = ${disabled ? 1 : 0}, updated_at = ${now} WHERE id = ${id}`.execute(trx)
     })
   }
 
-  private refuseLastActiveAdmin(user: UserRow): void {
+  private async refuseLastActiveAdmin(trx: Executor, user: UserRow): Promise<void> {
     if (user.role !== 'admin' || user.disabled === 1) return
-    if ((this.statements.activeAdmins.get() as { n: number }).n <= 1) throw new LastActiveAdminError(user.email)
+    const { rows } = await sql<{ n: number | string }>`
+      SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0`.execute(trx)
+    if (Number(rows[0]?.n ?? 0) <= 1) throw new LastActiveAdminError(user.email)
   }
 
   async setPasswordHash(id: number, passwordHash: string, actor: string): Promise<User> {
-    return this.update(id, actor, 'user.password_changed', (now) =>
-      this.statements.setPasswordHash.run(passwordHash, now, id),
-    )
+    return this.update(id, actor, 'user.password_changed', async (trx, now) => {
+      await sql`UPDATE users SET password_hash = ${passwordHash}, updated_at = ${now} WHERE id = ${id}`.execute(trx)
+    })
   }
 
   /** Stamps the sign-in time and audits it as `user.signed_in`. */
   async recordSignIn(id: number, via: string = 'password'): Promise<void> {
     const now = new Date().toISOString()
-    this.db
-      .transaction(() => {
-        const row = this.statements.byId.get(id) as UserRow | undefined
-        if (row === undefined) throw new UserNotFoundError(id)
-        this.statements.setLastSignIn.run(now, id)
-        appendAuditEntry(
-          this.db,
-          { actor: row.email, action: 'user.signed_in', entityType: 'user', entityId: id, after: { via } },
-          now,
-        )
-      })
-      .immediate()
+    await inTransaction(this.db, async (trx) => {
+      const row = await selectUser(trx, id)
+      if (row === undefined) throw new UserNotFoundError(id)
+      await sql`UPDATE users SET last_sign_in_at = ${now} WHERE id = ${id}`.execute(trx)
+      await recordAuditEntry(
+        trx,
+        { actor: row.email, action: 'user.signed_in', entityType: 'user', entityId: id, after: { via } },
+        now,
+      )
+    })
   }
 
   /**
@@ -231,13 +217,15 @@ export class UsersRepository {
    */
   async recordFailedSignIn(email: string, details: { ip?: string; reason: string }): Promise<void> {
     const typed = normaliseEmail(email).slice(0, 254)
-    const row = this.statements.byEmail.get(typed) as UserRow | undefined
-    appendAuditEntry(this.db, {
-      actor: typed,
-      action: 'user.sign_in_failed',
-      entityType: 'user',
-      entityId: row?.id ?? null,
-      after: details,
+    await inTransaction(this.db, async (trx) => {
+      const row = await selectUserByEmail(trx, typed)
+      await recordAuditEntry(trx, {
+        actor: typed,
+        action: 'user.sign_in_failed',
+        entityType: 'user',
+        entityId: row?.id ?? null,
+        after: details,
+      })
     })
   }
 
@@ -250,69 +238,79 @@ export class UsersRepository {
   async signInFromDirectory(identity: DirectoryIdentity): Promise<DirectorySignIn> {
     const email = normaliseEmail(identity.email)
     const now = new Date().toISOString()
-    const values = { ...identity, email, now }
-    return this.db
-      .transaction((): DirectorySignIn => {
-        const linked = this.statements.byIdentity.get(identity.issuer, identity.subject) as UserRow | undefined
-        const sameEmail = this.statements.byEmail.get(email) as UserRow | undefined
-        if (sameEmail !== undefined && sameEmail.id !== linked?.id && sameEmail.oidc_subject !== null) {
-          return { outcome: 'email-taken' }
-        }
-        const before = linked ?? sameEmail
-        if (before?.disabled === 1) return { outcome: 'disabled' }
-        if (linked !== undefined && sameEmail !== undefined && sameEmail.id !== linked.id) {
-          return { outcome: 'email-taken' }
-        }
+    return inTransaction(this.db, async (trx): Promise<DirectorySignIn> => {
+      const { rows: linkedRows } = await sql<UserRow>`
+        SELECT * FROM users WHERE oidc_issuer = ${identity.issuer} AND oidc_subject = ${identity.subject}`.execute(trx)
+      const linked = linkedRows[0]
+      const sameEmail = await selectUserByEmail(trx, email)
+      if (sameEmail !== undefined && sameEmail.id !== linked?.id && sameEmail.oidc_subject !== null) {
+        return { outcome: 'email-taken' }
+      }
+      const before = linked ?? sameEmail
+      if (before?.disabled === 1) return { outcome: 'disabled' }
+      if (linked !== undefined && sameEmail !== undefined && sameEmail.id !== linked.id) {
+        return { outcome: 'email-taken' }
+      }
 
-        let id: number
-        if (before === undefined) {
-          id = Number(this.statements.insertFromDirectory.run(values).lastInsertRowid)
-        } else {
-          id = before.id
-          this.statements.updateFromDirectory.run({ ...values, id })
-        }
-        const after = this.statements.byId.get(id) as UserRow
-        const changed = JSON.stringify(before && directoryAuditView(before)) !== JSON.stringify(directoryAuditView(after))
-        if (changed) {
-          appendAuditEntry(
-            this.db,
-            {
-              actor: email,
-              action: before === undefined ? 'user.created' : 'user.updated_from_directory',
-              entityType: 'user',
-              entityId: id,
-              before: before && directoryAuditView(before),
-              after: directoryAuditView(after),
-            },
-            now,
-          )
-        }
-        this.statements.setLastSignIn.run(now, id)
-        appendAuditEntry(
-          this.db,
-          { actor: email, action: 'user.signed_in', entityType: 'user', entityId: id, after: { via: 'single sign-on' } },
+      let id: number
+      if (before === undefined) {
+        const { rows } = await sql<{ id: number }>`
+          INSERT INTO users (email, password_hash, role, disabled, created_at, updated_at, name, oidc_issuer, oidc_subject)
+          VALUES (${email}, ${NO_PASSWORD}, ${identity.role}, 0, ${now}, ${now}, ${identity.name}, ${identity.issuer},
+            ${identity.subject})
+          RETURNING id`.execute(trx)
+        id = Number((rows[0] as { id: number }).id)
+      } else {
+        id = before.id
+        await sql`
+          UPDATE users SET email = ${email}, role = ${identity.role}, name = ${identity.name},
+            oidc_issuer = ${identity.issuer}, oidc_subject = ${identity.subject}, updated_at = ${now}
+          WHERE id = ${id}`.execute(trx)
+      }
+      const after = (await selectUser(trx, id)) as UserRow
+      const changed = JSON.stringify(before && directoryAuditView(before)) !== JSON.stringify(directoryAuditView(after))
+      if (changed) {
+        await recordAuditEntry(
+          trx,
+          {
+            actor: email,
+            action: before === undefined ? 'user.created' : 'user.updated_from_directory',
+            entityType: 'user',
+            entityId: id,
+            before: before && directoryAuditView(before),
+            after: directoryAuditView(after),
+          },
           now,
         )
-        return { outcome: 'signed-in', user: toUser(this.statements.byId.get(id) as UserRow) }
-      })
-      .immediate()
+      }
+      await sql`UPDATE users SET last_sign_in_at = ${now} WHERE id = ${id}`.execute(trx)
+      await recordAuditEntry(
+        trx,
+        { actor: email, action: 'user.signed_in', entityType: 'user', entityId: id, after: { via: 'single sign-on' } },
+        now,
+      )
+      return { outcome: 'signed-in', user: toUser((await selectUser(trx, id)) as UserRow) }
+    })
   }
 
-  private update(id: number, actor: string, action: string, write: (now: string, before: UserRow) => void): User {
+  private async update(
+    id: number,
+    actor: string,
+    action: string,
+    write: (trx: Executor, now: string, before: UserRow) => Promise<void>,
+  ): Promise<User> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction(() => {
-        const before = this.statements.byId.get(id) as UserRow | undefined
-        if (before === undefined) throw new UserNotFoundError(id)
-        write(now, before)
-        const after = toUser(this.statements.byId.get(id) as UserRow)
-        appendAuditEntry(
-          this.db,
-          { actor, action, entityType: 'user', entityId: id, before: auditView(toUser(before)), after: auditView(after) },
-          now,
-        )
-        return after
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx) => {
+      const before = await selectUser(trx, id)
+      if (before === undefined) throw new UserNotFoundError(id)
+      await write(trx, now, before)
+      const after = toUser((await selectUser(trx, id)) as UserRow)
+      await recordAuditEntry(
+        trx,
+        { actor, action, entityType: 'user', entityId: id, before: auditView(toUser(before)), after: auditView(after) },
+        now,
+      )
+      return after
+    })
   }
 }

@@ -1,19 +1,29 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { ApiTokensRepository, generateTokenSecret, hashTokenSecret } from '../../src/data/apiTokens.js'
-import { AuditLog } from '../../src/data/audit.js'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
+import { openTestDatabase } from '../../src/data/database.js'
+import type { Repositories } from '../../src/data/store.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('ApiTokensRepository', () => {
-  let db: Db
-  let tokens: ApiTokensRepository
-  let audit: AuditLog
-
-  beforeEach(() => {
-    db = openTestDatabase()
-    tokens = new ApiTokensRepository(db)
-    audit = new AuditLog(db)
+describe('ApiTokensRepository on a SQLite handle', () => {
+  it('stores only the hash of a secret', async () => {
+    const db = openTestDatabase()
+    const { secret } = await new ApiTokensRepository(db).create({ name: 'BI export', role: 'assessor' }, 'admin@example.org')
+    const stored = db.prepare('SELECT * FROM api_tokens').all()
+    expect(JSON.stringify(stored)).not.toContain(secret)
+    expect(stored).toMatchObject([{ token_hash: hashTokenSecret(secret) }])
+    db.close()
   })
-  afterEach(() => db.close())
+})
+
+describeEachStore('ApiTokensRepository', (openStore) => {
+  let tokens: Repositories['apiTokens']
+  let audit: Repositories['audit']
+
+  beforeEach(async () => {
+    const store = await openStore()
+    tokens = store.repositories.apiTokens
+    audit = store.repositories.audit
+  })
 
   it('generates 32 random bytes with a recognisable prefix, hashed with SHA-256', () => {
     const secret = generateTokenSecret()
@@ -26,9 +36,8 @@ describe('ApiTokensRepository', () => {
   it('creates a token, returns its secret once and stores only the hash', async () => {
     const { token, secret } = await tokens.create({ name: 'BI export', role: 'assessor' }, 'admin@example.org')
     expect(token).toMatchObject({ name: 'BI export', role: 'assessor', createdBy: 'admin@example.org', lastUsedAt: null, revokedAt: null })
-    const stored = db.prepare('SELECT * FROM api_tokens').all()
-    expect(JSON.stringify(stored)).not.toContain(secret)
-    expect(stored).toMatchObject([{ token_hash: hashTokenSecret(secret) }])
+    expect(JSON.stringify(await tokens.list())).not.toContain(secret)
+    expect(JSON.stringify(await audit.list({ limit: 10 }))).not.toContain(secret)
     expect(await tokens.findActiveBySecret(secret)).toEqual(token)
     expect(await tokens.findActiveBySecret(secret + 'x')).toBeUndefined()
     expect(await tokens.findActiveBySecret(generateTokenSecret())).toBeUndefined()

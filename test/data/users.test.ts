@@ -1,19 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog } from '../../src/data/audit.js'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { DuplicateEmailError, UserNotFoundError, UsersRepository } from '../../src/data/users.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories, Store } from '../../src/data/store.js'
+import { DuplicateEmailError, LastActiveAdminError, UserNotFoundError } from '../../src/data/users.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('UsersRepository', () => {
-  let db: Db
-  let users: UsersRepository
-  let audit: AuditLog
+describeEachStore('UsersRepository', (openStore) => {
+  let store: Store
+  let users: Repositories['users']
+  let audit: Repositories['audit']
 
-  beforeEach(() => {
-    db = openTestDatabase()
-    users = new UsersRepository(db)
-    audit = new AuditLog(db)
+  beforeEach(async () => {
+    store = await openStore()
+    users = store.repositories.users
+    audit = store.repositories.audit
   })
-  afterEach(() => db.close())
 
   it('creates a user with a normalised email and finds it by id and by email, case-insensitively', async () => {
     const created = await users.create({ email: '  Jo.Bloggs@Example.ORG ', role: 'compliance', passwordHash: 'hash-1' }, 'admin@example.org')
@@ -38,7 +37,7 @@ describe('UsersRepository', () => {
   it('rejects an unknown role at the database', async () => {
     await expect(
       users.create({ email: 'a@example.org', role: 'superuser' as never, passwordHash: 'h' }, 'system'),
-    ).rejects.toThrow(/CHECK/)
+    ).rejects.toThrow(/check/i)
   })
 
   it('lists users by email', async () => {
@@ -85,5 +84,19 @@ describe('UsersRepository', () => {
     await expect(users.setRole(42, 'admin', 'x')).rejects.toThrow(UserNotFoundError)
     await expect(users.recordSignIn(42)).rejects.toThrow(UserNotFoundError)
     expect(await audit.count()).toBe(0)
+  })
+
+  it('a change that fails half way inside a write leaves neither it nor its audit entry', async () => {
+    const admin = await users.create({ email: 'admin@example.org', role: 'admin', passwordHash: 'h' }, 'system')
+    const entriesBefore = await audit.count()
+    await expect(
+      store.write(async (r) => {
+        await r.users.create({ email: 'b@example.org', role: 'assessor', passwordHash: 'h' }, 'admin@example.org')
+        await r.users.setRole(admin.id, 'assessor', 'admin@example.org')
+      }),
+    ).rejects.toThrow(LastActiveAdminError)
+    expect(await users.findByEmail('b@example.org')).toBeUndefined()
+    expect(await audit.count()).toBe(entriesBefore)
+    expect((await users.findById(admin.id))?.role).toBe('admin')
   })
 })
