@@ -1,6 +1,7 @@
 import type { ContractStatus, Rag } from '../domain/vocabulary.js'
-import { appendAuditEntry } from './audit.js'
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { recordAuditEntry } from './audit.js'
+import { changes, inTransaction, toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 /** The escalation ladder (SPEC §7), mildest first. */
 export const ACTION_KINDS = [
@@ -142,156 +143,165 @@ function auditView(action: ComplianceAction): Record<string, unknown> {
   }
 }
 
-const WITH_SERVICE = `SELECT a.*, s.ref AS service_ref, s.name AS service_name
+const WITH_SERVICE = sql`SELECT a.*, s.ref AS service_ref, s.name AS service_name
   FROM compliance_actions a JOIN services s ON s.id = a.service_id`
+
+interface FactInput {
+  serviceId: number
+  indicator: string
+  value: string
+  naturalKey: string
+  observedOn: string
+  endDate: string | null
+  reference: string | null
+  actor: string
+  now: string
+  supersedes: number | null
+}
+
+async function actionById(db: Executor, id: number): Promise<ActionRow | undefined> {
+  return (await sql<ActionRow>`SELECT * FROM compliance_actions WHERE id = ${id}`.execute(db)).rows[0]
+}
+
+/** Records the indicator fact an action is and links the action to it (the fact's newest version). */
+async function insertLinkedFact(db: Executor, actionId: number, fact: FactInput): Promise<void> {
+  const { rows } = await sql<{ id: number }>`
+    INSERT INTO observations (service_id, indicator, source, natural_key, observed_on, end_date, value, detail,
+      reference, entered_by, recorded_at, supersedes_id)
+    VALUES (${fact.serviceId}, ${fact.indicator}, ${ACTION_SOURCE}, ${fact.naturalKey}, ${fact.observedOn},
+      ${fact.endDate}, ${fact.value}, '{}', ${fact.reference}, ${fact.actor}, ${fact.now}, ${fact.supersedes})
+    RETURNING id`.execute(db)
+  await sql`UPDATE compliance_actions SET observation_id = ${rows[0]?.id} WHERE id = ${actionId}`.execute(db)
+}
 
 /**
  * Compliance actions on the escalation ladder (SPEC §7). Opening and closing are audited against the service
  * (entity type 'service'), in the same transaction as the write.
  */
 export class ComplianceActionsRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      byId: db.prepare<[number], ActionRow>('SELECT * FROM compliance_actions WHERE id = ?'),
-      forService: db.prepare<[number], ActionRow>(
-        `SELECT * FROM compliance_actions WHERE service_id = ?
-         ORDER BY CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, opened_on DESC, id DESC`,
-      ),
-      overdue: db.prepare<[string], ActionWithServiceRow>(
-        `${WITH_SERVICE} WHERE a.closed_on IS NULL AND a.due_on IS NOT NULL AND a.due_on < ? ORDER BY a.due_on, a.id`,
-      ),
-      openedOfKind: db.prepare<[ActionKind], { service_id: number; opened_on: string }>(
-        'SELECT service_id, opened_on FROM compliance_actions WHERE kind = ? ORDER BY service_id, opened_on',
-      ),
-      insert: db.prepare(
-        `INSERT INTO compliance_actions (service_id, kind, owner, reference, opened_on, due_on, notes, created_by,
-           created_at, updated_at)
-         VALUES (@serviceId, @kind, @owner, @reference, @openedOn, @dueOn, @notes, @actor, @now, @now)`,
-      ),
-      insertFact: db.prepare(
-        `INSERT INTO observations (service_id, indicator, source, natural_key, observed_on, end_date, value, detail,
-           reference, entered_by, recorded_at, supersedes_id)
-         VALUES (@serviceId, @indicator, '${ACTION_SOURCE}', @naturalKey, @observedOn, @endDate, @value, '{}',
-           @reference, @actor, @now, @supersedes)`,
-      ),
-      linkFact: db.prepare('UPDATE compliance_actions SET observation_id = @observationId WHERE id = @id'),
-      factById: db.prepare<[number], { id: number; indicator: string; value: string; observed_on: string; reference: string | null }>(
-        `SELECT o.id, o.indicator, o.value, o.observed_on, o.reference FROM observations o WHERE o.id = ?
-           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)`,
-      ),
-      close: db.prepare(
-        `UPDATE compliance_actions SET closed_on = @closedOn, outcome = @outcome, closed_by = @actor, updated_at = @now
-         WHERE id = @id AND closed_on IS NULL`,
-      ),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   /** Opens an action (audited as `action.opened`). Validation is the caller's. */
   async open(input: NewComplianceAction, actor: string): Promise<ComplianceAction> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction((): ComplianceAction => {
-        const result = this.statements.insert.run({ ...input, reference: input.reference ?? null, actor, now })
-        const id = Number(result.lastInsertRowid)
-        const fact = ACTION_FACTS[input.kind]
-        if (fact) {
-          const inserted = this.statements.insertFact.run({
-            serviceId: input.serviceId,
-            indicator: fact.indicator,
-            value: fact.value,
-            naturalKey: `action:${id}`,
-            observedOn: input.openedOn,
-            endDate: null,
-            reference: input.reference ?? null,
-            actor,
-            now,
-            supersedes: null,
-          })
-          this.statements.linkFact.run({ id, observationId: Number(inserted.lastInsertRowid) })
-        }
-        const action = toAction(this.statements.byId.get(id) as ActionRow)
-        appendAuditEntry(
-          this.db,
-          {
-            actor,
-            action: 'action.opened',
-            entityType: 'service',
-            entityId: input.serviceId,
-            after: auditView(action),
-          },
+    return inTransaction(this.db, async (trx): Promise<ComplianceAction> => {
+      const reference = input.reference ?? null
+      const { rows } = await sql<{ id: number }>`
+        INSERT INTO compliance_actions (service_id, kind, owner, reference, opened_on, due_on, notes, created_by,
+          created_at, updated_at)
+        VALUES (${input.serviceId}, ${input.kind}, ${input.owner}, ${reference}, ${input.openedOn}, ${input.dueOn},
+          ${input.notes}, ${actor}, ${now}, ${now})
+        RETURNING id`.execute(trx)
+      const id = (rows[0] as { id: number }).id
+      const fact = ACTION_FACTS[input.kind]
+      if (fact) {
+        await insertLinkedFact(trx, id, {
+          serviceId: input.serviceId,
+          indicator: fact.indicator,
+          value: fact.value,
+          naturalKey: `action:${id}`,
+          observedOn: input.openedOn,
+          endDate: null,
+          reference,
+          actor,
           now,
-        )
-        return action
-      })
-      .immediate()
+          supersedes: null,
+        })
+      }
+      const action = toAction((await actionById(trx, id)) as ActionRow)
+      await recordAuditEntry(
+        trx,
+        { actor, action: 'action.opened', entityType: 'service', entityId: input.serviceId, after: auditView(action) },
+        now,
+      )
+      return action
+    })
   }
 
   /** Closes an open action with its outcome (audited as `action.closed`). A closed action is not closed again. */
   async close(id: number, closure: ActionClosure, actor: string): Promise<CloseOutcome> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction((): CloseOutcome => {
-        const before = this.statements.byId.get(id)
-        if (!before) return { ok: false, reason: 'not_found' }
-        if (this.statements.close.run({ id, ...closure, actor, now }).changes === 0) {
-          return { ok: false, reason: 'already_closed', action: toAction(before) }
-        }
-        // Closing the action ends the fact it is: the notice resolved, the suspension lifted, on the date closed.
-        const fact = before.observation_id === null ? undefined : this.statements.factById.get(before.observation_id)
-        if (fact) {
-          const inserted = this.statements.insertFact.run({
-            serviceId: before.service_id,
-            indicator: fact.indicator,
-            value: fact.value,
-            naturalKey: `action:${id}:closed`,
-            observedOn: fact.observed_on,
-            endDate: closure.closedOn,
-            reference: fact.reference,
-            actor,
-            now,
-            supersedes: fact.id,
-          })
-          this.statements.linkFact.run({ id, observationId: Number(inserted.lastInsertRowid) })
-        }
-        const action = toAction(this.statements.byId.get(id) as ActionRow)
-        appendAuditEntry(
-          this.db,
-          {
-            actor,
-            action: 'action.closed',
-            entityType: 'service',
-            entityId: before.service_id,
-            before: auditView(toAction(before)),
-            after: auditView(action),
-          },
+    return inTransaction(this.db, async (trx): Promise<CloseOutcome> => {
+      const before = await actionById(trx, id)
+      if (!before) return { ok: false, reason: 'not_found' }
+      const closed = await sql`
+        UPDATE compliance_actions SET closed_on = ${closure.closedOn}, outcome = ${closure.outcome},
+          closed_by = ${actor}, updated_at = ${now}
+        WHERE id = ${id} AND closed_on IS NULL`.execute(trx)
+      if (changes(closed) === 0) return { ok: false, reason: 'already_closed', action: toAction(before) }
+      // Closing the action ends the fact it is: the notice resolved, the suspension lifted, on the date closed.
+      const fact =
+        before.observation_id === null
+          ? undefined
+          : (
+              await sql<{ id: number; indicator: string; value: string; observed_on: string; reference: string | null }>`
+                SELECT o.id, o.indicator, o.value, o.observed_on, o.reference FROM observations o
+                WHERE o.id = ${before.observation_id}
+                  AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)`.execute(trx)
+            ).rows[0]
+      if (fact) {
+        await insertLinkedFact(trx, id, {
+          serviceId: before.service_id,
+          indicator: fact.indicator,
+          value: fact.value,
+          naturalKey: `action:${id}:closed`,
+          observedOn: fact.observed_on,
+          endDate: closure.closedOn,
+          reference: fact.reference,
+          actor,
           now,
-        )
-        return { ok: true, action }
-      })
-      .immediate()
+          supersedes: fact.id,
+        })
+      }
+      const action = toAction((await actionById(trx, id)) as ActionRow)
+      await recordAuditEntry(
+        trx,
+        {
+          actor,
+          action: 'action.closed',
+          entityType: 'service',
+          entityId: before.service_id,
+          before: auditView(toAction(before)),
+          after: auditView(action),
+        },
+        now,
+      )
+      return { ok: true, action }
+    })
   }
 
   async findById(id: number): Promise<ComplianceAction | undefined> {
-    const row = this.statements.byId.get(id)
+    const row = await actionById(this.db, id)
     return row && toAction(row)
   }
 
   /** The service's actions: open ones first, then newest first. */
   async listForService(serviceId: number): Promise<ComplianceAction[]> {
-    return this.statements.forService.all(serviceId).map(toAction)
+    const { rows } = await sql<ActionRow>`
+      SELECT * FROM compliance_actions WHERE service_id = ${serviceId}
+      ORDER BY CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, opened_on DESC, id DESC`.execute(this.db)
+    return rows.map(toAction)
   }
 
   /** Open actions whose due date is before `asOf`, most overdue first. */
   async overdue(asOf: string): Promise<ComplianceActionWithService[]> {
-    return this.statements.overdue.all(asOf).map(toActionWithService)
+    const { rows } = await sql<ActionWithServiceRow>`
+      ${WITH_SERVICE} WHERE a.closed_on IS NULL AND a.due_on IS NOT NULL AND a.due_on < ${asOf}
+      ORDER BY a.due_on, a.id`.execute(this.db)
+    return rows.map(toActionWithService)
   }
 
   /** The dates actions of a kind were opened, by service (oldest first). */
   async openedDatesByService(kind: ActionKind): Promise<Map<number, string[]>> {
     const byService = new Map<number, string[]>()
-    for (const row of this.statements.openedOfKind.all(kind)) {
+    const { rows } = await sql<{ service_id: number; opened_on: string }>`
+      SELECT service_id, opened_on FROM compliance_actions WHERE kind = ${kind}
+      ORDER BY service_id, opened_on`.execute(this.db)
+    for (const row of rows) {
       const dates = byService.get(row.service_id) ?? []
       dates.push(row.opened_on)
       byService.set(row.service_id, dates)
@@ -330,62 +340,58 @@ function parseDetail(text: string): Record<string, unknown> {
   }
 }
 
+type AssessmentRow = { service_id: number; observed_on: string; value: string; detail: string }
+
+function toAssessmentOnRecord(row: AssessmentRow): AssessmentOnRecord {
+  return { serviceId: row.service_id, observedOn: row.observed_on, value: row.value, detail: parseDetail(row.detail) }
+}
+
 /**
  * Read-only facts across services that the compliance officer's morning needs and no other repository offers in bulk:
  * every live quality assessment, and every service with its current RAG.
  */
 export class ComplianceFactsRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(db: Db) {
-    this.statements = {
-      assessments: db.prepare<[], { service_id: number; observed_on: string; value: string; detail: string }>(
-        `SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
-         WHERE o.indicator = 'quality_assessment'
-           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
-         ORDER BY o.service_id, o.observed_on, o.id`,
-      ),
-      assessmentsOf: db.prepare<[number], { service_id: number; observed_on: string; value: string; detail: string }>(
-        `SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
-         WHERE o.service_id = ? AND o.indicator = 'quality_assessment'
-           AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
-         ORDER BY o.observed_on, o.id`,
-      ),
-      serviceStates: db.prepare<
-        [],
-        { id: number; ref: string; name: string; contract_status: ContractStatus; rag: Rag | null; score: number | null }
-      >(
-        `SELECT s.id, s.ref, s.name, s.contract_status, cs.rag, cs.score
-         FROM services s LEFT JOIN current_snapshots cs ON cs.service_id = s.id
-         WHERE s.deregistered_on IS NULL
-         ORDER BY s.id`,
-      ),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   /** Live (not superseded) quality assessments of every service, by service then oldest first. */
   async assessmentsOnRecord(): Promise<AssessmentOnRecord[]> {
-    return this.statements.assessments.all().map((row) => ({
-      serviceId: row.service_id,
-      observedOn: row.observed_on,
-      value: row.value,
-      detail: parseDetail(row.detail),
-    }))
+    const { rows } = await sql<AssessmentRow>`
+      SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
+      WHERE o.indicator = 'quality_assessment'
+        AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
+      ORDER BY o.service_id, o.observed_on, o.id`.execute(this.db)
+    return rows.map(toAssessmentOnRecord)
   }
 
   /** Live quality assessments of one service, oldest first. */
   async assessmentsOf(serviceId: number): Promise<AssessmentOnRecord[]> {
-    return this.statements.assessmentsOf.all(serviceId).map((row) => ({
-      serviceId: row.service_id,
-      observedOn: row.observed_on,
-      value: row.value,
-      detail: parseDetail(row.detail),
-    }))
+    const { rows } = await sql<AssessmentRow>`
+      SELECT o.service_id, o.observed_on, o.value, o.detail FROM observations o
+      WHERE o.service_id = ${serviceId} AND o.indicator = 'quality_assessment'
+        AND NOT EXISTS (SELECT 1 FROM observations later WHERE later.supersedes_id = o.id)
+      ORDER BY o.observed_on, o.id`.execute(this.db)
+    return rows.map(toAssessmentOnRecord)
   }
 
   /** Every registered (not deregistered) service with its current RAG and score. */
   async serviceStates(): Promise<ServiceState[]> {
-    return this.statements.serviceStates.all().map((row) => ({
+    const { rows } = await sql<{
+      id: number
+      ref: string
+      name: string
+      contract_status: ContractStatus
+      rag: Rag | null
+      score: number | null
+    }>`
+      SELECT s.id, s.ref, s.name, s.contract_status, cs.rag, cs.score
+      FROM services s LEFT JOIN current_snapshots cs ON cs.service_id = s.id
+      WHERE s.deregistered_on IS NULL
+      ORDER BY s.id`.execute(this.db)
+    return rows.map((row) => ({
       serviceId: row.id,
       ref: row.ref,
       name: row.name,

@@ -1,4 +1,5 @@
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { toExecutor, type Executor, type ExecutorSource } from './executor.js'
 import type { MarketMembership, MarketService, ProviderServiceRisk } from '../domain/market.js'
 import type { RiskResult } from '../domain/riskResult.js'
 import type { ContractStatus, Rag, ServiceType } from '../domain/vocabulary.js'
@@ -58,7 +59,7 @@ interface CurrentRow {
   result: string | null
 }
 
-const CURRENT_SELECT = `
+const CURRENT_SELECT = sql`
   SELECT s.id AS service_id, s.provider_id, p.name AS provider_name, s.ref, s.name, s.area, s.service_type, s.capacity,
          s.contract_status, c.rag, COALESCE(c.rag_since, c.changed_at) AS changed_at, sn.result
   FROM services s JOIN providers p ON p.id = s.provider_id
@@ -86,33 +87,21 @@ function toProviderServiceRow(row: CurrentRow): ProviderServiceRow {
 
 /** Read model of the market summary and the provider view: the register, DPS memberships and current judgements. */
 export class MarketRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(db: Db) {
-    this.statements = {
-      services: db.prepare<[], ServiceRow>(
-        `SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
-           s.contract_status, s.registered_on, s.deregistered_on
-         FROM services s JOIN providers p ON p.id = s.provider_id ORDER BY s.id`,
-      ),
-      memberships: db.prepare<[], MembershipRow>(
-        `SELECT m.service_id, d.id AS dps_id, d.name AS dps_name, l.name AS lot_name, m.status, m.admitted_on,
-           m.status_changed_on
-         FROM dps_memberships m JOIN dps_lots l ON l.id = m.lot_id JOIN dps d ON d.id = l.dps_id
-         ORDER BY m.service_id, m.id`,
-      ),
-      provider: db.prepare<[number], { id: number; name: string; cqc_provider_id: string | null; companies_house_number: string | null }>(
-        'SELECT id, name, cqc_provider_id, companies_house_number FROM providers WHERE id = ?',
-      ),
-      providerServices: db.prepare<[number], CurrentRow>(`${CURRENT_SELECT} WHERE s.provider_id = ? ORDER BY lower(s.name), s.ref`),
-      allCurrent: db.prepare<[], CurrentRow>(`${CURRENT_SELECT} ORDER BY s.provider_id, s.id`),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   /** Every service with its DPS memberships, in id order. */
   async listMarketServices(): Promise<MarketService[]> {
     const memberships = new Map<number, MarketMembership[]>()
-    for (const row of this.statements.memberships.iterate()) {
+    const membershipRows = await sql<MembershipRow>`
+      SELECT m.service_id, d.id AS dps_id, d.name AS dps_name, l.name AS lot_name, m.status, m.admitted_on,
+        m.status_changed_on
+      FROM dps_memberships m JOIN dps_lots l ON l.id = m.lot_id JOIN dps d ON d.id = l.dps_id
+      ORDER BY m.service_id, m.id`.execute(this.db)
+    for (const row of membershipRows.rows) {
       let list = memberships.get(row.service_id)
       if (!list) memberships.set(row.service_id, (list = []))
       list.push({
@@ -124,7 +113,11 @@ export class MarketRepository {
         statusChangedOn: row.status_changed_on,
       })
     }
-    return this.statements.services.all().map((row) => ({
+    const { rows } = await sql<ServiceRow>`
+      SELECT s.id, s.ref, s.name, s.provider_id, p.name AS provider_name, s.service_type, s.area, s.capacity,
+        s.contract_status, s.registered_on, s.deregistered_on
+      FROM services s JOIN providers p ON p.id = s.provider_id ORDER BY s.id`.execute(this.db)
+    return rows.map((row) => ({
       id: row.id,
       ref: row.ref,
       name: row.name,
@@ -141,7 +134,13 @@ export class MarketRepository {
   }
 
   async findProvider(providerId: number): Promise<ProviderRecord | null> {
-    const row = this.statements.provider.get(providerId)
+    const { rows } = await sql<{
+      id: number
+      name: string
+      cqc_provider_id: string | null
+      companies_house_number: string | null
+    }>`SELECT id, name, cqc_provider_id, companies_house_number FROM providers WHERE id = ${providerId}`.execute(this.db)
+    const row = rows[0]
     return row
       ? { id: row.id, name: row.name, cqcProviderId: row.cqc_provider_id, companiesHouseNumber: row.companies_house_number }
       : null
@@ -149,11 +148,14 @@ export class MarketRepository {
 
   /** A provider's services with their published judgements, by name. */
   async providerServices(providerId: number): Promise<ProviderServiceRow[]> {
-    return this.statements.providerServices.all(providerId).map(toProviderServiceRow)
+    const { rows } = await sql<CurrentRow>`
+      ${CURRENT_SELECT} WHERE s.provider_id = ${providerId} ORDER BY LOWER(s.name), s.ref`.execute(this.db)
+    return rows.map(toProviderServiceRow)
   }
 
   /** Every service with its published judgement, grouped by provider id order (the providers list). */
   async currentServiceRisks(): Promise<ProviderServiceRow[]> {
-    return this.statements.allCurrent.all().map(toProviderServiceRow)
+    const { rows } = await sql<CurrentRow>`${CURRENT_SELECT} ORDER BY s.provider_id, s.id`.execute(this.db)
+    return rows.map(toProviderServiceRow)
   }
 }

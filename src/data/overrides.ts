@@ -1,7 +1,8 @@
 import type { ActiveOverride } from '../domain/riskResult.js'
 import type { Rag } from '../domain/vocabulary.js'
-import { appendAuditEntry } from './audit.js'
-import type { Db } from './database.js'
+import { sql } from 'kysely'
+import { recordAuditEntry } from './audit.js'
+import { inTransaction, changes, toExecutor, type Executor, type ExecutorSource } from './executor.js'
 
 /** A manual override of a service's overall RAG, as stored (active, expired or revoked). */
 export interface RagOverride {
@@ -84,39 +85,34 @@ function auditView(override: RagOverride): Record<string, unknown> {
   }
 }
 
+async function byId(db: Executor, id: number): Promise<OverrideRow | undefined> {
+  return (await sql<OverrideRow>`SELECT * FROM rag_overrides WHERE id = ${id}`.execute(db)).rows[0]
+}
+
+async function activeRowForService(db: Executor, serviceId: number, asOf: string): Promise<OverrideRow | undefined> {
+  const { rows } = await sql<OverrideRow>`
+    SELECT * FROM rag_overrides WHERE service_id = ${serviceId} AND revoked_at IS NULL AND expires_on >= ${asOf}
+    ORDER BY id DESC`.execute(db)
+  return rows[0]
+}
+
+async function revokeRow(db: Executor, id: number, now: string, actor: string, reason: string | null): Promise<number> {
+  return changes(
+    await sql`
+      UPDATE rag_overrides SET revoked_at = ${now}, revoked_by = ${actor}, revoke_reason = ${reason}
+      WHERE id = ${id} AND revoked_at IS NULL`.execute(db),
+  )
+}
+
 /**
  * Manual RAG overrides (SPEC §3). Every write is audited against the service (entity type 'service'), in the same
  * transaction. Implements the risk engine's OverrideLookup (`activeFor`).
  */
 export class OverridesRepository {
-  private readonly statements
+  private readonly db: Executor
 
-  constructor(private readonly db: Db) {
-    this.statements = {
-      byId: db.prepare<[number], OverrideRow>('SELECT * FROM rag_overrides WHERE id = ?'),
-      activeAsOf: db.prepare<[string], OverrideRow>(
-        'SELECT * FROM rag_overrides WHERE revoked_at IS NULL AND expires_on >= ? ORDER BY id',
-      ),
-      activeForService: db.prepare<[number, string], OverrideRow>(
-        `SELECT * FROM rag_overrides WHERE service_id = ? AND revoked_at IS NULL AND expires_on >= ?
-         ORDER BY id DESC`,
-      ),
-      forService: db.prepare<[number], OverrideRow>('SELECT * FROM rag_overrides WHERE service_id = ? ORDER BY id DESC'),
-      expiringBetween: db.prepare<[string, string], OverrideWithServiceRow>(
-        `SELECT o.*, s.ref AS service_ref, s.name AS service_name
-         FROM rag_overrides o JOIN services s ON s.id = o.service_id
-         WHERE o.revoked_at IS NULL AND o.expires_on >= ? AND o.expires_on <= ?
-         ORDER BY o.expires_on, s.name, o.id`,
-      ),
-      insert: db.prepare(
-        `INSERT INTO rag_overrides (service_id, rag, reason, expires_on, set_by, set_at)
-         VALUES (@serviceId, @rag, @reason, @expiresOn, @actor, @now)`,
-      ),
-      revoke: db.prepare(
-        `UPDATE rag_overrides SET revoked_at = @now, revoked_by = @actor, revoke_reason = @reason
-         WHERE id = @id AND revoked_at IS NULL`,
-      ),
-    }
+  constructor(db: ExecutorSource) {
+    this.db = toExecutor(db)
   }
 
   /**
@@ -125,31 +121,32 @@ export class OverridesRepository {
    */
   async set(input: NewOverride, actor: string, asOf: string): Promise<SetOverrideOutcome> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction((): SetOverrideOutcome => {
-        const previous = this.statements.activeForService.get(input.serviceId, asOf)
-        let replaced: RagOverride | null = null
-        if (previous) {
-          this.statements.revoke.run({ id: previous.id, now, actor, reason: REPLACED_REASON })
-          replaced = toOverride(this.statements.byId.get(previous.id) as OverrideRow)
-        }
-        const result = this.statements.insert.run({ ...input, actor, now })
-        const override = toOverride(this.statements.byId.get(Number(result.lastInsertRowid)) as OverrideRow)
-        appendAuditEntry(
-          this.db,
-          {
-            actor,
-            action: 'override.set',
-            entityType: 'service',
-            entityId: input.serviceId,
-            before: replaced ? auditView(replaced) : null,
-            after: auditView(override),
-          },
-          now,
-        )
-        return { override, replaced }
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx): Promise<SetOverrideOutcome> => {
+      const previous = await activeRowForService(trx, input.serviceId, asOf)
+      let replaced: RagOverride | null = null
+      if (previous) {
+        await revokeRow(trx, previous.id, now, actor, REPLACED_REASON)
+        replaced = toOverride((await byId(trx, previous.id)) as OverrideRow)
+      }
+      const { rows } = await sql<OverrideRow>`
+        INSERT INTO rag_overrides (service_id, rag, reason, expires_on, set_by, set_at)
+        VALUES (${input.serviceId}, ${input.rag}, ${input.reason}, ${input.expiresOn}, ${actor}, ${now})
+        RETURNING *`.execute(trx)
+      const override = toOverride(rows[0] as OverrideRow)
+      await recordAuditEntry(
+        trx,
+        {
+          actor,
+          action: 'override.set',
+          entityType: 'service',
+          entityId: input.serviceId,
+          before: replaced ? auditView(replaced) : null,
+          after: auditView(override),
+        },
+        now,
+      )
+      return { override, replaced }
+    })
   }
 
   /**
@@ -158,31 +155,29 @@ export class OverridesRepository {
    */
   async revoke(id: number, actor: string, reason: string | null = null): Promise<RagOverride | undefined> {
     const now = new Date().toISOString()
-    return this.db
-      .transaction((): RagOverride | undefined => {
-        const before = this.statements.byId.get(id)
-        if (!before) return undefined
-        if (this.statements.revoke.run({ id, now, actor, reason }).changes === 0) return toOverride(before)
-        const after = toOverride(this.statements.byId.get(id) as OverrideRow)
-        appendAuditEntry(
-          this.db,
-          {
-            actor,
-            action: 'override.revoked',
-            entityType: 'service',
-            entityId: before.service_id,
-            before: auditView(toOverride(before)),
-            after: auditView(after),
-          },
-          now,
-        )
-        return after
-      })
-      .immediate()
+    return inTransaction(this.db, async (trx): Promise<RagOverride | undefined> => {
+      const before = await byId(trx, id)
+      if (!before) return undefined
+      if ((await revokeRow(trx, id, now, actor, reason)) === 0) return toOverride(before)
+      const after = toOverride((await byId(trx, id)) as OverrideRow)
+      await recordAuditEntry(
+        trx,
+        {
+          actor,
+          action: 'override.revoked',
+          entityType: 'service',
+          entityId: before.service_id,
+          before: auditView(toOverride(before)),
+          after: auditView(after),
+        },
+        now,
+      )
+      return after
+    })
   }
 
   async findById(id: number): Promise<RagOverride | undefined> {
-    const row = this.statements.byId.get(id)
+    const row = await byId(this.db, id)
     return row && toOverride(row)
   }
 
@@ -191,7 +186,9 @@ export class OverridesRepository {
     const wanted = new Set(serviceIds)
     const active = new Map<number, ActiveOverride>()
     // Few overrides are active at once, so reading them all beats a long IN list for a batch of a thousand services.
-    for (const row of this.statements.activeAsOf.all(asOf)) {
+    const { rows } = await sql<OverrideRow>`
+      SELECT * FROM rag_overrides WHERE revoked_at IS NULL AND expires_on >= ${asOf} ORDER BY id`.execute(this.db)
+    for (const row of rows) {
       if (!wanted.has(row.service_id)) continue
       active.set(row.service_id, { rag: row.rag, reason: row.reason, expiresOn: row.expires_on, setBy: row.set_by })
     }
@@ -200,21 +197,24 @@ export class OverridesRepository {
 
   /** The service's override in force as of `asOf`, if any. */
   async activeForService(serviceId: number, asOf: string): Promise<RagOverride | undefined> {
-    const row = this.statements.activeForService.get(serviceId, asOf)
+    const row = await activeRowForService(this.db, serviceId, asOf)
     return row && toOverride(row)
   }
 
   /** Every override of the service, newest first. */
   async listForService(serviceId: number): Promise<RagOverride[]> {
-    return this.statements.forService.all(serviceId).map(toOverride)
+    const { rows } = await sql<OverrideRow>`
+      SELECT * FROM rag_overrides WHERE service_id = ${serviceId} ORDER BY id DESC`.execute(this.db)
+    return rows.map(toOverride)
   }
 
   /** Overrides in force that expire between the two ISO dates (inclusive), soonest first. */
   async expiringBetween(from: string, to: string): Promise<RagOverrideWithService[]> {
-    return this.statements.expiringBetween.all(from, to).map((row) => ({
-      ...toOverride(row),
-      serviceRef: row.service_ref,
-      serviceName: row.service_name,
-    }))
+    const { rows } = await sql<OverrideWithServiceRow>`
+      SELECT o.*, s.ref AS service_ref, s.name AS service_name
+      FROM rag_overrides o JOIN services s ON s.id = o.service_id
+      WHERE o.revoked_at IS NULL AND o.expires_on >= ${from} AND o.expires_on <= ${to}
+      ORDER BY o.expires_on, s.name, o.id`.execute(this.db)
+    return rows.map((row) => ({ ...toOverride(row), serviceRef: row.service_ref, serviceName: row.service_name }))
   }
 }

@@ -41,19 +41,19 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('companiesHouseStream', () => new CompaniesHouseStreamRepository(db))
     },
     get complianceActions() {
-      return once('complianceActions', () => new ComplianceActionsRepository(legacy))
+      return once('complianceActions', () => new ComplianceActionsRepository(db))
     },
     get complianceFacts() {
-      return once('complianceFacts', () => new ComplianceFactsRepository(legacy))
+      return once('complianceFacts', () => new ComplianceFactsRepository(db))
     },
     get digests() {
-      return once('digests', () => new DigestRepository(legacy))
+      return once('digests', () => new DigestRepository(db))
     },
     get dps() {
       return once('dps', () => new DpsRepository(legacy))
     },
     get follows() {
-      return once('follows', () => new FollowRepository(legacy))
+      return once('follows', () => new FollowRepository(db))
     },
     get inboxFiles() {
       return once('inboxFiles', () => new InboxFileRepository(legacy))
@@ -62,13 +62,13 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('listing', () => new ServiceListingRepository(legacy))
     },
     get market() {
-      return once('market', () => new MarketRepository(legacy))
+      return once('market', () => new MarketRepository(db))
     },
     get observations() {
       return once('observations', () => new ObservationRepository(db))
     },
     get overrides() {
-      return once('overrides', () => new OverridesRepository(legacy))
+      return once('overrides', () => new OverridesRepository(db))
     },
     get rechecks() {
       return once('rechecks', () => new RecheckRepository(db))

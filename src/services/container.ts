@@ -22,14 +22,10 @@ import { IntelligenceService } from './intelligenceService.js'
 import { RuleSetService } from './ruleSetService.js'
 // endregion
 // region: compliance
-import { ComplianceActionsRepository, ComplianceFactsRepository } from '../data/complianceActions.js'
-import { OverridesRepository } from '../data/overrides.js'
 import { ComplianceService } from './complianceService.js'
 import { MorningService } from './morningService.js'
 // endregion
 // region: market
-import { DigestRepository, FollowRepository } from '../data/follows.js'
-import { MarketRepository } from '../data/market.js'
 import { DigestService, mailFrom, overdueActionsFrom, smtpMailer } from './digestService.js'
 import { MarketService } from './marketService.js'
 // endregion
@@ -120,10 +116,10 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   // endregion
   // region: compliance
-  const overrides = new OverridesRepository(db)
+  const overrides = store.repositories.overrides
   risk.useOverrides(overrides)
-  const complianceActions = new ComplianceActionsRepository(db)
-  const complianceFacts = new ComplianceFactsRepository(db)
+  const complianceActions = store.repositories.complianceActions
+  const complianceFacts = store.repositories.complianceFacts
   const compliance = new ComplianceService({
     overrides,
     actions: complianceActions,
@@ -154,9 +150,9 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   // endregion
   // region: market
-  const follows = new FollowRepository(db)
+  const follows = store.repositories.follows
   const market = new MarketService({
-    market: new MarketRepository(db),
+    market: store.repositories.market,
     observations,
     activeRuleSet: () => risk.activeRuleSet(),
     today: clock.today,
@@ -164,7 +160,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   })
   const digest = new DigestService({
     follows,
-    log: new DigestRepository(db),
+    log: store.repositories.digests,
     runs,
     dps: dpsRepository,
     mailer: config.SMTP_URL ? smtpMailer(config.SMTP_URL) : null,

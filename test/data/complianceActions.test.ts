@@ -1,28 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog } from '../../src/data/audit.js'
-import {
-  ComplianceActionsRepository,
-  ComplianceFactsRepository,
-  type NewComplianceAction,
-} from '../../src/data/complianceActions.js'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { ObservationRepository } from '../../src/data/observations.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { NewComplianceAction } from '../../src/data/complianceActions.js'
+import type { Repositories, Store } from '../../src/data/store.js'
 import { actionPlansDue } from '../../src/services/complianceService.js'
 import { createService, newObservation } from '../helpers/factories.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('ComplianceActionsRepository', () => {
-  let db: Db
-  let actions: ComplianceActionsRepository
-  let audit: AuditLog
+describeEachStore('ComplianceActionsRepository', (openStore) => {
+  let store: Store
+  let actions: Repositories['complianceActions']
+  let audit: Repositories['audit']
   let serviceId: number
 
   beforeEach(async () => {
-    db = openTestDatabase()
-    actions = new ComplianceActionsRepository(db)
-    audit = new AuditLog(db)
-    serviceId = await createService(db, { ref: 'SVC-ELM', name: 'Elm House' })
+    store = await openStore()
+    actions = store.repositories.complianceActions
+    audit = store.repositories.audit
+    serviceId = await createService(store, { ref: 'SVC-ELM', name: 'Elm House' })
   })
-  afterEach(() => db.close())
 
   const action = (overrides: Partial<NewComplianceAction> = {}): NewComplianceAction => ({
     serviceId,
@@ -95,22 +89,31 @@ describe('ComplianceActionsRepository', () => {
     await actions.open(action({ openedOn: '2026-08-01' }), 'a')
     expect(await actions.openedDatesByService('action_plan')).toEqual(new Map([[serviceId, ['2026-06-01', '2026-08-01']]]))
   })
+
+  it('an action opened in a write that fails later leaves no action, fact or audit entry', async () => {
+    await expect(
+      store.write(async (repositories) => {
+        await repositories.complianceActions.open(action({ kind: 'default_notice' }), 'a')
+        throw new Error('later write failed')
+      }),
+    ).rejects.toThrow('later write failed')
+    expect(await actions.listForService(serviceId)).toEqual([])
+    expect(await store.repositories.observations.count()).toBe(0)
+    expect(await audit.count()).toBe(0)
+  })
 })
 
-describe('ComplianceFactsRepository', () => {
-  let db: Db
-  afterEach(() => db.close())
-
+describeEachStore('ComplianceFactsRepository', (openStore) => {
   it('reads live quality assessments and services with their current RAG', async () => {
-    db = openTestDatabase()
-    const serviceId = await createService(db, { ref: 'SVC-A', name: 'A', contractStatus: 'spot' })
-    const observations = new ObservationRepository(db)
+    const store = await openStore()
+    const serviceId = await createService(store, { ref: 'SVC-A', name: 'A', contractStatus: 'spot' })
+    const observations = store.repositories.observations
     const qa = (observedOn: string, value: string, key: string) =>
       newObservation(serviceId, { indicator: 'quality_assessment', source: 'council_form', observedOn, value, naturalKey: key })
     const appended = await observations.append([qa('2026-01-01', 'poor', 'qa-1')])
     await observations.append([{ ...qa('2026-01-01', 'good', 'qa-1b'), supersedes: appended.insertedIds[0] }])
     await observations.append([qa('2026-05-01', 'requires_improvement', 'qa-2')])
-    const facts = new ComplianceFactsRepository(db)
+    const facts = store.repositories.complianceFacts
     expect((await facts.assessmentsOnRecord()).map((a) => [a.observedOn, a.value])).toEqual([
       ['2026-01-01', 'good'],
       ['2026-05-01', 'requires_improvement'],

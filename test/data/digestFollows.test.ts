@@ -1,11 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog } from '../../src/data/audit.js'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { DigestRepository, FollowRepository } from '../../src/data/follows.js'
-import { RunRepository } from '../../src/data/runs.js'
-import { ServiceRepository } from '../../src/data/services.js'
-import { UsersRepository } from '../../src/data/users.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories, Store } from '../../src/data/store.js'
 import type { RiskResult } from '../../src/domain/riskResult.js'
+import { describeEachStore } from '../helpers/stores.js'
 
 function result(rag: 'red' | 'amber' | 'green', reason: string): RiskResult {
   return {
@@ -21,25 +17,25 @@ function result(rag: 'red' | 'amber' | 'green', reason: string): RiskResult {
   }
 }
 
-describe('FollowRepository and DigestRepository', () => {
-  let db: Db
-  let follows: FollowRepository
-  let digests: DigestRepository
-  let runs: RunRepository
+describeEachStore('FollowRepository and DigestRepository', (openStore) => {
+  let store: Store
+  let follows: Repositories['follows']
+  let digests: Repositories['digests']
+  let runs: Repositories['runs']
   let officer: number
   let assessor: number
   let elm: number
   let oak: number
 
   beforeEach(async () => {
-    db = openTestDatabase()
-    follows = new FollowRepository(db)
-    digests = new DigestRepository(db)
-    runs = new RunRepository(db)
-    const users = new UsersRepository(db)
+    store = await openStore()
+    follows = store.repositories.follows
+    digests = store.repositories.digests
+    runs = store.repositories.runs
+    const users = store.repositories.users
     officer = (await users.create({ email: 'officer@example.org', role: 'compliance', passwordHash: 'x' }, 'test')).id
     assessor = (await users.create({ email: 'assessor@example.org', role: 'assessor', passwordHash: 'x' }, 'test')).id
-    const upserted = await new ServiceRepository(db).upsertMany(
+    const upserted = await store.repositories.services.upsertMany(
       ['Elm', 'Oak'].map((name) => ({
         ref: name.toUpperCase(),
         name,
@@ -62,7 +58,7 @@ describe('FollowRepository and DigestRepository', () => {
     expect(await follows.unfollow(officer, elm, 'officer@example.org')).toBe(true)
     expect(await follows.unfollow(officer, elm, 'officer@example.org')).toBe(false)
     expect(await follows.isFollowing(officer, elm)).toBe(false)
-    const audit = await new AuditLog(db).list({ entityType: 'service', entityId: elm, limit: 10 })
+    const audit = await store.repositories.audit.list({ entityType: 'service', entityId: elm, limit: 10 })
     expect(audit.map((entry) => entry.action).sort()).toEqual(['service.follow', 'service.unfollow'])
     expect(audit.every((entry) => entry.actor === 'officer@example.org')).toBe(true)
   })
@@ -74,7 +70,7 @@ describe('FollowRepository and DigestRepository', () => {
     expect(await follows.followers()).toEqual([
       { userId: officer, email: 'officer@example.org', role: 'compliance', serviceIds: [elm, oak] },
     ])
-    await new UsersRepository(db).setDisabled(officer, true, 'admin')
+    await store.repositories.users.setDisabled(officer, true, 'admin')
     expect(await follows.followers()).toEqual([])
   })
 
@@ -89,7 +85,7 @@ describe('FollowRepository and DigestRepository', () => {
     expect(await digests.forRun(runId)).toEqual([
       expect.objectContaining({ status: 'sent', subject: 'Digest', itemCount: 2, messageId: '<m@x>', error: null }),
     ])
-    const audit = await new AuditLog(db).list({ action: 'digest.send', limit: 10 })
+    const audit = await store.repositories.audit.list({ action: 'digest.send', limit: 10 })
     expect(audit).toHaveLength(1)
   })
 
@@ -113,5 +109,16 @@ describe('FollowRepository and DigestRepository', () => {
     expect(await digests.previousFullRunId(first)).toBe(0)
     const reds = await digests.redChanges(first, second)
     expect(reds.map((r) => [r.ref, r.fromRag, r.reasons])).toEqual([['ELM', 'green', ['red because']]])
+  })
+
+  it('a follow made in a write that fails later is not kept, nor its audit entry', async () => {
+    await expect(
+      store.write(async (repositories) => {
+        await repositories.follows.follow(officer, elm, 'o')
+        throw new Error('later write failed')
+      }),
+    ).rejects.toThrow('later write failed')
+    expect(await follows.isFollowing(officer, elm)).toBe(false)
+    expect(await store.repositories.audit.count({ action: 'service.follow' })).toBe(0)
   })
 })

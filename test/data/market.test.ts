@@ -1,23 +1,19 @@
-import { beforeEach, describe, expect, it } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { DpsRepository } from '../../src/data/dps.js'
-import { MarketRepository } from '../../src/data/market.js'
-import { ObservationRepository } from '../../src/data/observations.js'
-import { RunRepository } from '../../src/data/runs.js'
-import { ServiceRepository } from '../../src/data/services.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories, Store } from '../../src/data/store.js'
 import { DEFAULT_GATES } from '../../src/domain/eligibility.js'
 import { assessRisk } from '../../src/domain/risk.js'
 import { DEFAULT_RULE_SET } from '../../src/domain/ruleSet.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('MarketRepository', () => {
-  let db: Db
-  let market: MarketRepository
+describeEachStore('MarketRepository', (openStore) => {
+  let store: Store
+  let market: Repositories['market']
   let ids: Record<string, number>
 
   beforeEach(async () => {
-    db = openTestDatabase()
-    market = new MarketRepository(db)
-    const upserted = await new ServiceRepository(db).upsertMany([
+    store = await openStore()
+    market = store.repositories.market
+    const upserted = await store.repositories.services.upsertMany([
       {
         ref: 'A',
         name: 'Alder House',
@@ -40,12 +36,12 @@ describe('MarketRepository', () => {
       },
     ])
     ids = Object.fromEntries(upserted.map((u) => [u.ref, u.id]))
-    const dps = await new DpsRepository(db).createDps({
+    const dps = await store.repositories.dps.createDps({
       name: 'Care Homes DPS',
       gates: DEFAULT_GATES,
       lots: [{ name: 'Nursing', tier: 'tier2', serviceType: 'care_home_nursing' }],
     })
-    const repo = new DpsRepository(db)
+    const repo = store.repositories.dps
     const membership = await repo.admitMember({ lotId: dps.lots[0]!.id, serviceId: ids.A!, on: '2025-02-01' })
     await repo.removeMember(membership.id, { on: '2026-03-01', reason: 'Left the framework' })
   })
@@ -74,8 +70,8 @@ describe('MarketRepository', () => {
   })
 
   it('gives a provider and its services with their published judgements', async () => {
-    const runs = new RunRepository(db)
-    await new ObservationRepository(db).append([
+    const runs = store.repositories.runs
+    await store.repositories.observations.append([
       {
         serviceId: ids.A!,
         indicator: 'cqc_rating',
@@ -86,11 +82,11 @@ describe('MarketRepository', () => {
       },
     ])
     const runId = await runs.startRun('entry')
-    const observations = await new ObservationRepository(db).listLive(ids.A!)
+    const observations = await store.repositories.observations.listLive(ids.A!)
     const result = assessRisk({ observations, ruleSet: DEFAULT_RULE_SET, ruleSetVersion: 1, asOf: '2026-01-01' })
     await runs.stageAndPublish(runId, [{ serviceId: ids.A!, result }])
 
-    const service = await new ServiceRepository(db).findByRef('A')
+    const service = await store.repositories.services.findByRef('A')
     const provider = await market.findProvider(service!.providerId)
     expect(provider).toEqual({ id: service!.providerId, name: 'Tree Care Ltd', cqcProviderId: '1-1', companiesHouseNumber: null })
     const rows = await market.providerServices(service!.providerId)

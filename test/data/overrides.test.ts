@@ -1,24 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog } from '../../src/data/audit.js'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { OverridesRepository } from '../../src/data/overrides.js'
+import { beforeEach, expect, it } from 'vitest'
+import type { Repositories, Store } from '../../src/data/store.js'
 import { createService } from '../helpers/factories.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('OverridesRepository', () => {
-  let db: Db
-  let overrides: OverridesRepository
-  let audit: AuditLog
+describeEachStore('OverridesRepository', (openStore) => {
+  let store: Store
+  let overrides: Repositories['overrides']
+  let audit: Repositories['audit']
   let serviceId: number
   let otherId: number
 
   beforeEach(async () => {
-    db = openTestDatabase()
-    overrides = new OverridesRepository(db)
-    audit = new AuditLog(db)
-    serviceId = await createService(db, { name: 'Elm House' })
-    otherId = await createService(db, { name: 'Oak Lodge' })
+    store = await openStore()
+    overrides = store.repositories.overrides
+    audit = store.repositories.audit
+    serviceId = await createService(store, { name: 'Elm House' })
+    otherId = await createService(store, { name: 'Oak Lodge' })
   })
-  afterEach(() => db.close())
 
   const input = (overridesOf: Partial<{ rag: 'red' | 'amber' | 'green'; reason: string; expiresOn: string }> = {}) => ({
     serviceId,
@@ -98,6 +96,17 @@ describe('OverridesRepository', () => {
 
   it('refuses an unknown RAG at the database too', async () => {
     await expect(overrides.set(input({ rag: 'purple' as never }), 'a', '2026-11-23')).rejects.toThrow(/CHECK/)
+    expect(await audit.count()).toBe(0)
+  })
+
+  it('an override set in a write that fails later is not kept, nor its audit entry', async () => {
+    await expect(
+      store.write(async (repositories) => {
+        await repositories.overrides.set(input(), 'a', '2026-11-23')
+        throw new Error('later write failed')
+      }),
+    ).rejects.toThrow('later write failed')
+    expect(await overrides.listForService(serviceId)).toEqual([])
     expect(await audit.count()).toBe(0)
   })
 })
