@@ -101,7 +101,7 @@ describeEachStore('ComplianceActionsRepository', (openStore) => {
     expect(await store.repositories.observations.count()).toBe(0)
     expect(await audit.count()).toBe(0)
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })
 
 describeEachStore('ComplianceFactsRepository', (openStore) => {
   it('reads live quality assessments and services with their current RAG', async () => {
@@ -122,7 +122,7 @@ describeEachStore('ComplianceFactsRepository', (openStore) => {
       { serviceId, ref: 'SVC-A', name: 'A', contractStatus: 'spot', rag: null, score: null },
     ])
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })
 
 describe('actionPlansDue (SPEC §7: an action plan within 14 days of RI or Poor)', () => {
   const assessment = (serviceId: number, observedOn: string, value: string, status?: string) => ({

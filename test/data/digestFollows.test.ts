@@ -121,4 +121,4 @@ describeEachStore('FollowRepository and DigestRepository', (openStore) => {
     expect(await follows.isFollowing(officer, elm)).toBe(false)
     expect(await store.repositories.audit.count({ action: 'service.follow' })).toBe(0)
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })

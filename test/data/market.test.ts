@@ -98,4 +98,4 @@ describeEachStore('MarketRepository', (openStore) => {
     expect(await market.findProvider(9999)).toBeNull()
     expect((await market.currentServiceRisks()).map((r) => r.ref)).toEqual(['A', 'B'])
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })

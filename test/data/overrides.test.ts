@@ -109,4 +109,4 @@ describeEachStore('OverridesRepository', (openStore) => {
     expect(await overrides.listForService(serviceId)).toEqual([])
     expect(await audit.count()).toBe(0)
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })
