@@ -59,7 +59,7 @@ export function createRepositories(db: Executor, platform: Platform, legacy: Db)
       return once('inboxFiles', () => new InboxFileRepository(legacy))
     },
     get listing() {
-      return once('listing', () => new ServiceListingRepository(legacy))
+      return once('listing', () => new ServiceListingRepository(db))
     },
     get market() {
       return once('market', () => new MarketRepository(db))

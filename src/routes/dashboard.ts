@@ -224,12 +224,12 @@ function dashboardViewModel(
 export function dashboardRoutes(services: Services): Router {
   const router = Router()
   // The active rule set (read and validated from the database) and the last council file move only with a write: one
-  // in this process (a rule set activated, a file received) or a published run, which move the listing's dataVersion,
+  // in this process (a rule set activated, a file received) or a published run, which move the data version,
   // or another process's, shown within its age limit, as the rest of the page. Reading them on every request cost
   // about as much as rendering the page.
   let known: { version: string; rules: ActiveRuleSet; lastCouncilFile: InboxFile | null } | null = null
   const rulesAndLastFile = async () => {
-    const version = services.listing.dataVersion()
+    const version = await services.dashboard.dataVersion()
     if (known?.version === version) return known
     const [rules, lastCouncilFile] = await Promise.all([services.risk.activeRuleSet(), services.inbox.lastReceived()])
     known = { version, rules, lastCouncilFile }
@@ -249,7 +249,7 @@ export function dashboardRoutes(services: Services): Router {
     }
     // The page is the same for everyone who asks for it until the data moves (a run published, a write here, or the
     // listing's age limit) or the date does: rendered once and kept.
-    const key = `${services.listing.dataVersion()}|${services.clock.today()}|${JSON.stringify(parsed.data)}`
+    const key = `${await services.dashboard.dataVersion()}|${services.clock.today()}|${JSON.stringify(parsed.data)}`
     await renderedPages.send(res, 'pages/dashboard', key, async () => {
       const [view, deteriorating, { rules, lastCouncilFile }] = await Promise.all([
         services.dashboard.dashboard(toListingFilter(parsed.data), parsed.data.period),

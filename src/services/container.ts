@@ -1,7 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
 import { sqliteStore } from '../data/store.js'
-import { ServiceListingRepository } from '../data/serviceListing.js'
 import { ServiceRepository } from '../data/services.js'
 import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
@@ -57,7 +56,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
   const observations = store.repositories.observations
   const runs = store.repositories.runs
   const ruleSets = store.repositories.ruleSets
-  const listing = new ServiceListingRepository(db)
+  const listing = store.repositories.listing
   const audit = store.repositories.audit
 
   const risk = new RiskService({

@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openTestDatabase, type Db } from '../../src/data/database.js'
-import { RunRepository } from '../../src/data/runs.js'
-import { ServiceListingRepository, type ListingFilter } from '../../src/data/serviceListing.js'
-import { createServices, riskFlags, riskResult, serviceInput } from '../helpers/factories.js'
+import { beforeAll, expect, it } from 'vitest'
+import type { ListingFilter } from '../../src/data/serviceListing.js'
+import type { Repositories } from '../../src/data/store.js'
+import { riskFlags, riskResult, serviceInput } from '../helpers/factories.js'
+import { describeEachStore } from '../helpers/stores.js'
 
-describe('ServiceListingRepository', () => {
-  let db: Db
-  let listing: ServiceListingRepository
+describeEachStore('ServiceListingRepository', (openStore) => {
+  let listing: Repositories['listing']
 
   beforeAll(async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    db = openTestDatabase()
-    listing = new ServiceListingRepository(db)
-    const runs = new RunRepository(db)
-    const ids = await createServices(db, [
+    const store = await openStore()
+    listing = store.repositories.listing
+    const runs = store.repositories.runs
+    const created = await store.repositories.services.upsertMany([
       serviceInput({
         ref: 'S1',
         name: 'Acorn House',
@@ -45,6 +43,7 @@ describe('ServiceListingRepository', () => {
         area: 'South',
       }),
     ])
+    const ids = created.map((outcome) => outcome.id)
     // S5 has no published judgement yet. Each is published a minute after the one before.
     const judgements = [
       riskResult({ rag: 'red', score: 90 }),
@@ -53,14 +52,10 @@ describe('ServiceListingRepository', () => {
       riskResult({ rag: 'green', score: 0 }),
     ]
     for (const [index, result] of judgements.entries()) {
-      vi.setSystemTime(Date.parse('2026-03-14T09:00:00Z') + index * 60_000)
+      const now = new Date(Date.parse('2026-03-14T09:00:00Z') + index * 60_000).toISOString()
       const runId = await runs.startRun('entry')
-      await runs.stageAndPublish(runId, [{ serviceId: ids[index] as number, result }])
+      await runs.stageAndPublish(runId, [{ serviceId: ids[index] as number, result }], { now })
     }
-  })
-
-  afterAll(() => {
-    vi.useRealTimers()
   })
 
   async function refs(filter: ListingFilter = {}): Promise<string[]> {

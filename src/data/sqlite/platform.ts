@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { advisoryChangeCount } from '../advisoryWrite.js'
 import type { Db } from '../database.js'
 import { assignRunLock, releaseRunLock, tryAcquireRunLock } from '../databaseLocks.js'
 import type { Executor } from '../executor.js'
@@ -11,7 +12,8 @@ export function advisoryChangesOn(db: Db): number {
   return advisoryChanges.get(db) ?? 0
 }
 
-const ANSWER_MAX_AGE_MS = 60_000
+/** Longest an answer is kept while other processes write without publishing a run (the listing's, as before). */
+const ANSWER_MAX_AGE_MS = 30_000
 
 const platforms = new WeakMap<Db, Platform>()
 
@@ -69,7 +71,8 @@ function createSqlitePlatform(db: Db): Platform {
     async dataVersion(executor) {
       const bucket = Math.floor(Date.now() / ANSWER_MAX_AGE_MS)
       const { rows } = await sql<{ changes: number }>`SELECT total_changes() AS changes`.execute(executor)
-      const changes = (rows[0]?.changes ?? 0) - (advisoryChanges.get(db) ?? 0)
+      // Its own advisory writes and those of repositories still on the raw handle (advisoryWrite.ts), counted there.
+      const changes = (rows[0]?.changes ?? 0) - advisoryChangeCount(db)
       // PRAGMA data_version moves only when another connection commits: until it does, nobody else has published.
       const othersCommits = db.pragma('data_version', { simple: true }) as number
       if (published?.othersCommits !== othersCommits) {
