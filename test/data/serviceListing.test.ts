@@ -156,4 +156,4 @@ describeEachStore('ServiceListingRepository', (openStore) => {
     expect(filtered.total).toBe(2)
     expect(filtered.rows).toHaveLength(1)
   })
-})
+}, { notYetOnPostgres: 'creates services through ServiceRepository, not on the seam yet' })
