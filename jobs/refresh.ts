@@ -1,7 +1,10 @@
 import { existsSync, readdirSync, writeSync } from 'node:fs'
 import os from 'node:os'
 import cliProgress from 'cli-progress'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, loadConfig, type Config } from '../src/config.js'
+import { DatabaseUnreachableError, openConfiguredStore } from '../src/data/openStore.js'
+import { backupPostgres } from '../src/data/postgres/backup.js'
+import { sqliteStore, type Store } from '../src/data/store.js'
 import { migrate, openDatabase, type Db } from '../src/data/database.js'
 import { holdInUse } from '../src/data/databaseLocks.js'
 import type { InboxFile, InboxSkippedEntry } from '../src/data/inboxFiles.js'
@@ -195,21 +198,9 @@ async function main(): Promise<number> {
   const config = loadConfig()
   // On a terminal the summary table reports failures; logs would break the progress bars.
   const logger = createLogger(process.stdout.isTTY ? 'error' : config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL)
-  // Held for the run's life: `npm run restore` refuses while it is (src/data/databaseLocks.ts).
-  const inUse = holdInUse(config.DATABASE_PATH)
-  if (!inUse)
-    throw new RefreshRefusedError(
-      'A restore (npm run restore) is replacing the database: refresh when it has finished.',
-    )
-  // Checked before anything is written (a backup of a damaged file is no backup).
-  assertDatabaseSound(config.DATABASE_PATH, config.BACKUP_DIR)
-  const db = openDatabase(config.DATABASE_PATH)
+  const { store, release } = await openRefreshStore(config)
   try {
-    const backup = await backupDatabase(db, { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP })
-    process.stdout.write(`Backup before the run: ${backup}\n`)
-    migrate(db)
-    installTestHooks(db, config.REFRESH_TEST_HOOKS)
-    const services = createServices(db, config, logger)
+    const services = createServices(store, config, logger)
     const progress = progressReporter(Boolean(process.stdout.isTTY))
     try {
       const summary = await new RefreshService(services, buildSourceSteps(services)).run({
@@ -227,9 +218,42 @@ async function main(): Promise<number> {
       progress.stop()
     }
   } finally {
+    await store.close()
+    release()
+  }
+}
+
+/**
+ * SQLite: held "in use" (restore waits), checked for damage, copied aside, migrated. PostgreSQL: copied aside with
+ * pg_dump (every refresh takes a backup before it writes, SPEC §9), migrated under the advisory lock; the run lock is
+ * an advisory lock there, so two instances' schedules start one run.
+ */
+async function openRefreshStore(config: Config): Promise<{ store: Store; release(): void }> {
+  if (config.DATABASE_URL) {
+    const backup = await backupPostgres(config.DATABASE_URL, { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP })
+    process.stdout.write(`Backup before the run: ${backup}\n`)
+    return { store: await openConfiguredStore(config), release: () => undefined }
+  }
+  // Held for the run's life: `npm run restore` refuses while it is (src/data/databaseLocks.ts).
+  const inUse = holdInUse(config.DATABASE_PATH)
+  if (!inUse)
+    throw new RefreshRefusedError(
+      'A restore (npm run restore) is replacing the database: refresh when it has finished.',
+    )
+  // Checked before anything is written (a backup of a damaged file is no backup).
+  assertDatabaseSound(config.DATABASE_PATH, config.BACKUP_DIR)
+  const db = openDatabase(config.DATABASE_PATH)
+  try {
+    const backup = await backupDatabase(db, { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP })
+    process.stdout.write(`Backup before the run: ${backup}\n`)
+    migrate(db)
+    installTestHooks(db, config.REFRESH_TEST_HOOKS)
+  } catch (error) {
     db.close()
     inUse.release()
+    throw error
   }
+  return { store: sqliteStore(db), release: () => inUse.release() }
 }
 
 /** Refused for a reason the operator can act on: the message says it all, no stack trace. */
@@ -240,7 +264,8 @@ function describeFailure(error: unknown): string {
     error instanceof ConfigError ||
     error instanceof AnotherRunInProgressError ||
     error instanceof DatabaseDamagedError ||
-    error instanceof RefreshRefusedError
+    error instanceof RefreshRefusedError ||
+    error instanceof DatabaseUnreachableError
   ) {
     return error.message
   }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { openDatabase, migrate, schemaVersion, type Db } from './database.js'
+import { databaseDamage } from './databaseDamage.js'
 import { executorFor, type Executor } from './executor.js'
 import type { Dialect, Platform } from './platform.js'
 import { createRepositories, type Repositories } from './repositories.js'
@@ -20,6 +21,7 @@ export interface Store {
   readonly repositories: Repositories
   /** Moves when what a page shows may have changed (see Platform.dataVersion). */
   dataVersion(): Promise<string>
+  /** Reads from the database (throwing when it cannot, or when the SQLite file is damaged). */
   health(): Promise<{ dialect: Dialect; schemaVersion: number }>
   close(): Promise<void>
 }
@@ -39,7 +41,11 @@ export function sqliteStore(db: Db): Store {
   let store = sqliteStores.get(db)
   if (!store) {
     store = createSqlStore(executorFor(db), sqlitePlatform(db), db, {
-      schemaVersion: async () => schemaVersion(db),
+      schemaVersion: async () => {
+        const damage = db.memory ? [] : databaseDamage(db.name)
+        if (damage.length > 0) throw new Error(`The database file is damaged: ${damage.slice(0, 3).join('; ')}`)
+        return schemaVersion(db)
+      },
       close: async () => {
         db.close()
       },
@@ -54,6 +60,20 @@ export function openSqliteStore(path: string): Store {
   const db = openDatabase(path)
   migrate(db)
   return sqliteStore(db)
+}
+
+const legacyHandles = new WeakMap<Store, Db>()
+
+/**
+ * The raw SQLite handle under a store, for the composition root's repositories not yet on the seam (PostgreSQL's
+ * throws at first use). Goes when the conversion is done.
+ */
+export function legacyHandleOf(store: Store): Db {
+  return legacyHandles.get(store) as Db
+}
+
+export function isStore(source: unknown): source is Store {
+  return typeof source === 'object' && source !== null && 'write' in source && 'read' in source && 'dialect' in source
 }
 
 export function createSqlStore(
@@ -95,5 +115,6 @@ export function createSqlStore(
     health: async () => ({ dialect: platform.dialect, schemaVersion: await own.schemaVersion() }),
     close: () => own.close(),
   }
+  legacyHandles.set(store, legacy)
   return store
 }

@@ -1,11 +1,12 @@
 import type { Config } from '../config.js'
 import type { Db } from '../data/database.js'
-import { sqliteStore } from '../data/store.js'
+import { isStore, legacyHandleOf, sqliteStore, type Store } from '../data/store.js'
 import { ServiceRepository } from '../data/services.js'
 import { DpsRepository } from '../data/dps.js'
 import { todayIn } from '../domain/dates.js'
 import type { Logger } from '../logger.js'
 import { DashboardService } from './dashboardService.js'
+import { HealthService } from './healthService.js'
 import { ImportService } from './importService.js'
 import { DpsService } from './dpsService.js'
 import { RiskService } from './riskService.js'
@@ -49,9 +50,15 @@ export function systemClock(timeZone: string): Clock {
  * The composition root: repositories over one database, and the use cases built from them. A plain function rather
  * than a DI container; `Services` is its return type.
  */
-export function createServices(db: Db, config: Config, logger: Logger, clock: Clock = systemClock(config.TZ)) {
+export function createServices(
+  source: Db | Store,
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock(config.TZ),
+) {
   // The store seam (src/data/store.ts): services needing a transaction take `store`; the rest its root repositories.
-  const store = sqliteStore(db)
+  const store = isStore(source) ? source : sqliteStore(source)
+  const db = legacyHandleOf(store)
   const serviceRepository = new ServiceRepository(db)
   const observations = store.repositories.observations
   const runs = store.repositories.runs
@@ -188,6 +195,7 @@ export function createServices(db: Db, config: Config, logger: Logger, clock: Cl
     compliance,
     digest,
     follows,
+    health: new HealthService(store),
     inbox,
     intelligence,
     market,

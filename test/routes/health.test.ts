@@ -12,7 +12,7 @@ describe('GET /health', () => {
     const response = await request(appWithAllRoutes(services)).get('/health')
     expect(response.status).toBe(200)
     expect(response.headers['set-cookie']).toBeUndefined()
-    expect(response.body).toEqual({ status: 'UP', database: 'UP', sources: {} })
+    expect(response.body).toEqual({ status: 'UP', database: 'UP', databaseType: 'sqlite', sources: {} })
     // The schema version is for operators (the database itself), not for anonymous callers.
     expect(await databaseStatus(services.db)).toEqual({ reachable: true, schemaVersion: LATEST_MIGRATION })
   })
