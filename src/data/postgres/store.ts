@@ -36,9 +36,18 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     await pool.end()
     throw error
   }
-  const root = new Kysely<Tables>({ dialect: new OneWriterPostgresDialect({ pool }) })
+  let closed = false
+  // Kysely sets its driver up again at the next query after a destroy: once closed, that fails, as SQLite's does.
+  const openPool = async () => {
+    if (closed) throw new Error('The PostgreSQL store is closed')
+    return pool
+  }
+  const root = new Kysely<Tables>({ dialect: new OneWriterPostgresDialect({ pool: openPool }) })
   return createSqlStore(root, postgresPlatform(pool), noSqliteHandle, {
     schemaVersion: () => postgresSchemaVersion(pool),
-    close: () => root.destroy(),
+    close: async () => {
+      closed = true
+      await root.destroy()
+    },
   })
 }
